@@ -1,0 +1,467 @@
+//! What [`Policy::decide`](crate::Policy::decide) returns.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+use crate::address::Address;
+use crate::connector::{ConnectorId, Direction};
+use crate::directory::EntryId;
+use crate::policy::RuleId;
+use crate::proptag::PropTag;
+use crate::restrict::RestrictionKind;
+
+/// An RFC 3463 enhanced status code, `class.subject.detail`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EnhancedStatus {
+    /// 2 (success), 4 (persistent transient failure) or 5 (permanent failure).
+    pub class: u8,
+    /// The subject.
+    pub subject: u16,
+    /// The detail.
+    pub detail: u16,
+}
+
+impl EnhancedStatus {
+    /// `class.subject.detail`.
+    pub const fn new(class: u8, subject: u16, detail: u16) -> Self {
+        EnhancedStatus {
+            class,
+            subject,
+            detail,
+        }
+    }
+}
+
+impl fmt::Display for EnhancedStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+/// An SMTP reply: basic code, enhanced status code and text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SmtpReply {
+    /// The basic reply code (550, 452, …).
+    pub code: u16,
+    /// The enhanced status code.
+    pub status: EnhancedStatus,
+    /// Human-readable text (one line, no CR/LF).
+    pub text: Cow<'static, str>,
+}
+
+impl fmt::Display for SmtpReply {
+    /// `550 5.1.1 text`, ready for an SMTP response line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.code, self.status, self.text)
+    }
+}
+
+/// Why a recipient was refused, machine-readable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// A local address that resolves to no directory entry (`550 5.1.1`).
+    UnknownRecipient,
+    /// An external address on mail from the Internet (`550 5.7.1`): no open relay.
+    RelayDenied,
+    /// The entry's delivery restrictions refuse the sender (`550 5.7.1`).
+    Restricted {
+        /// The entry whose restrictions refused.
+        entry: EntryId,
+        /// Which list refused.
+        kind: RestrictionKind,
+    },
+    /// Connectors route the address but every one refuses the sender (`550 5.7.1`).
+    ConnectorRestricted {
+        /// The first matching connector that refused.
+        connector: ConnectorId,
+    },
+    /// No connector routes the address (`550 5.4.4`).
+    NoRoute,
+    /// Over the per-envelope recipient limit or the expansion limit (`452 4.5.3`).
+    TooManyRecipients,
+    /// The receiving connector does not accept inbound mail (`550 5.7.1`).
+    InboundNotAccepted {
+        /// The connector.
+        connector: ConnectorId,
+    },
+    /// The envelope names a receiving connector this policy does not have (`451 4.3.5`).
+    UnknownConnector,
+}
+
+/// A refusal: the SMTP reply and the reason behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rejection {
+    /// The reply to give (at RCPT time for inbound mail, in a DSN for submitted mail).
+    pub reply: SmtpReply,
+    /// The machine-readable reason.
+    pub reason: RejectReason,
+}
+
+impl Rejection {
+    pub(crate) fn new(
+        code: u16,
+        status: EnhancedStatus,
+        text: impl Into<Cow<'static, str>>,
+        reason: RejectReason,
+    ) -> Self {
+        Rejection {
+            reply: SmtpReply {
+                code,
+                status,
+                text: text.into(),
+            },
+            reason,
+        }
+    }
+
+    /// Whether the failure is temporary (4xx).
+    pub fn is_transient(&self) -> bool {
+        self.reply.code / 100 == 4
+    }
+}
+
+/// The RCPT-level verdict for one envelope recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// Delivered to a local mailbox or public folder.
+    Deliver(EntryId),
+    /// A distribution list: accepted and expanded (see [`Decision::deliveries`]).
+    Expand(EntryId),
+    /// A local contact: forwarded to its external target through a connector.
+    Forward {
+        /// The contact.
+        contact: EntryId,
+        /// The connector.
+        connector: ConnectorId,
+    },
+    /// An external address relayed through a connector.
+    Relay(ConnectorId),
+    /// Refused.
+    Reject(Rejection),
+}
+
+impl Disposition {
+    /// Whether the recipient was accepted.
+    pub fn is_accepted(&self) -> bool {
+        !matches!(self, Disposition::Reject(_))
+    }
+    /// The rejection, if refused.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match self {
+            Disposition::Reject(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// One envelope recipient's verdict, in envelope order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Verdict {
+    /// The envelope recipient.
+    pub recipient: Address,
+    /// What happens to it.
+    pub disposition: Disposition,
+}
+
+/// How a final destination was reached: the envelope recipient and the distribution lists
+/// expanded on the way (outermost first; empty for a direct recipient).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Via {
+    /// The envelope recipient that led here.
+    pub recipient: Address,
+    /// The lists expanded on the way, outermost first.
+    pub lists: SmallVec<[EntryId; 2]>,
+}
+
+impl Via {
+    /// A canonical rank so that the recorded path does not depend on recipient order:
+    /// fewer expansions first, then the envelope recipient, then the lists.
+    pub(crate) fn rank_cmp(&self, other: &Via) -> std::cmp::Ordering {
+        self.lists
+            .len()
+            .cmp(&other.lists.len())
+            .then_with(|| self.recipient.cmp(&other.recipient))
+            .then_with(|| self.lists.cmp(&other.lists))
+    }
+}
+
+/// A local final destination.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Delivery {
+    /// The mailbox or public folder.
+    pub entry: EntryId,
+    /// How it was reached.
+    pub via: Via,
+}
+
+/// An external final destination within a transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Relayed {
+    /// The external address.
+    pub address: Address,
+    /// How it was reached.
+    pub via: Via,
+    /// The contact that forwards to it, if any.
+    pub contact: Option<EntryId>,
+}
+
+/// The recipients that leave through one connector, as one transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Transfer {
+    /// The connector.
+    pub connector: ConnectorId,
+    /// Its recipients, sorted by address.
+    pub recipients: SmallVec<[Relayed; 2]>,
+}
+
+/// An expanded member (or nested list) that will not receive the message although its
+/// envelope recipient was accepted; the transport reports it in a DSN.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NonDelivery {
+    /// The member, nested list or contact that failed.
+    pub entry: EntryId,
+    /// How it was reached.
+    pub via: Via,
+    /// Why.
+    pub rejection: Rejection,
+}
+
+/// A copy for the archive (Message Archival on a connector the message crossed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArchiveCopy {
+    /// The archiving connector.
+    pub connector: ConnectorId,
+    /// The direction it crossed that connector in.
+    pub direction: Direction,
+}
+
+/// A final destination of a journal copy.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Destination {
+    /// A local mailbox or public folder.
+    Local(EntryId),
+    /// An external address (a journaling service behind a contact) through a connector.
+    External {
+        /// The address.
+        address: Address,
+        /// The connector.
+        connector: ConnectorId,
+    },
+}
+
+/// What asked for a journal copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum JournalSource {
+    /// A connector's global journal address (`InboundJournal` / `OutboundJournal`).
+    Connector {
+        /// The connector.
+        connector: ConnectorId,
+        /// The direction.
+        direction: Direction,
+    },
+    /// A directory party's per-recipient journal property
+    /// (`InboundRecipJournalProp` / `OutboundRecipJournalProp`).
+    RecipientProperty {
+        /// The connector whose setting names the property.
+        connector: ConnectorId,
+        /// The direction.
+        direction: Direction,
+        /// The party whose property holds the target.
+        entry: EntryId,
+        /// The property.
+        property: PropTag,
+    },
+    /// A journal rule.
+    Rule(RuleId),
+}
+
+/// One reason for a journal copy: who asked for which target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JournalReason {
+    /// What asked.
+    pub source: JournalSource,
+    /// The target asked for (a list is expanded into the copy's recipients). For a
+    /// per-recipient value that does not resolve, the NDR mailbox.
+    pub target: EntryId,
+}
+
+/// The format journal copies are sent in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JournalFormat {
+    /// An Exchange 2007+ envelope journal report: a summary of the envelope (Bcc and
+    /// list expansions included) with the original attached unaltered.
+    #[default]
+    Envelope,
+    /// Exchange 5.5 IMS style: the original message unaltered under a new envelope.
+    Copy,
+}
+
+/// A journal copy to send: one per journal-NDR address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct JournalCopy {
+    /// The journal-NDR mailbox.
+    pub ndr: EntryId,
+    /// The copy's envelope sender: the NDR mailbox's SMTP address — never the original
+    /// sender, so a bounce never tells the sender that mail is journaled.
+    pub reverse_path: Address,
+    /// Sorted, de-duplicated final destinations.
+    pub recipients: SmallVec<[Destination; 4]>,
+    /// Every reason, sorted.
+    pub reasons: SmallVec<[JournalReason; 2]>,
+    /// The format to render.
+    pub format: JournalFormat,
+}
+
+impl JournalCopy {
+    /// Journal copies ask for no delivery notifications (`NOTIFY=NEVER`).
+    pub fn notify(&self) -> crate::envelope::Notify {
+        crate::envelope::Notify::Never
+    }
+}
+
+/// Whose mail a decision is about: inbound from the Internet, outbound to it, or internal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageDirection {
+    /// Arrived on a connector.
+    Inbound,
+    /// Submitted, and at least one recipient leaves through a connector.
+    Outbound,
+    /// Submitted, no connector crossed.
+    Internal,
+}
+
+/// Something a tracking event is about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Party {
+    /// An SMTP address.
+    Address(Address),
+    /// A directory entry (which may have no SMTP address, like a hidden journal mailbox).
+    Entry(EntryId),
+}
+
+/// The kind of a message-tracking event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// Received from the Internet on a connector (5.5: 1012 SMTP received inbound).
+    Receive,
+    /// Submitted by an internal client.
+    Submit,
+    /// A distribution list expanded (5.5: 26).
+    Expand,
+    /// Delivered to a local mailbox (5.5: 1000).
+    Deliver,
+    /// Transferred out through a connector (5.5: 1011 SMTP transferred outbound).
+    Send,
+    /// A recipient refused or not delivered.
+    Fail,
+    /// A delivery status notification is due to the sender (5.5: 1017).
+    Dsn,
+    /// A journal copy sent.
+    Journal,
+    /// An archive copy kept.
+    Archive,
+}
+
+/// One message-tracking event. Envelope id, Message-ID, sender, size and time are the
+/// decision's and the envelope's, common to every event.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrackingEvent {
+    /// What happened.
+    pub kind: EventKind,
+    /// The connector involved, if any.
+    pub connector: Option<ConnectorId>,
+    /// The recipients the event is about.
+    pub recipients: SmallVec<[Party; 1]>,
+    /// A related party: the list expanded, the envelope recipient a member came through,
+    /// the journal-NDR mailbox of a journal copy.
+    pub related: Option<Party>,
+    /// For failures: the reply code and status.
+    pub status: Option<(u16, EnhancedStatus)>,
+}
+
+/// A configuration or input problem the decision worked around.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A per-recipient journal property value that resolves to nothing: the copy went to
+    /// the direction's journal-NDR mailbox instead.
+    UnresolvedJournalProperty {
+        /// The entry holding the property.
+        entry: EntryId,
+        /// The property.
+        property: PropTag,
+        /// The value.
+        value: Box<str>,
+    },
+    /// The journal marker header arrived on mail that is not the engine's own output:
+    /// journaled and archived as usual, and flagged.
+    SuspectedEvasion,
+    /// The header block is larger than the scan limit; what lies beyond was not read.
+    HeaderScanTruncated {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+/// The complete decision for one envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decision {
+    /// Inbound, outbound or internal.
+    pub direction: MessageDirection,
+    /// One verdict per envelope recipient, in envelope order.
+    pub verdicts: SmallVec<[Verdict; 2]>,
+    /// Local final destinations, sorted by entry, each once.
+    pub deliveries: SmallVec<[Delivery; 2]>,
+    /// External final destinations grouped by connector, sorted by connector.
+    pub transfers: SmallVec<[Transfer; 1]>,
+    /// Expanded members that will not receive the message, sorted by entry.
+    pub non_deliveries: Vec<NonDelivery>,
+    /// Archive copies, sorted.
+    pub archive_copies: SmallVec<[ArchiveCopy; 1]>,
+    /// Journal copies, one per journal-NDR address, sorted by it.
+    pub journal_copies: SmallVec<[JournalCopy; 1]>,
+    /// Message-tracking events.
+    pub tracking: Vec<TrackingEvent>,
+    /// Problems worked around.
+    pub warnings: Vec<Warning>,
+    /// The Message-ID header value, shared with the message buffer.
+    pub message_id: Option<Bytes>,
+    /// The message size in bytes.
+    pub size: usize,
+    /// The message is the engine's own output (a journal copy, or a DSN to a journal-NDR
+    /// mailbox): not journaled or archived again.
+    pub journal_exempt: bool,
+    /// The journal marker arrived on mail that is not exempt (see [`Warning::SuspectedEvasion`]).
+    pub suspected_evasion: bool,
+}
+
+impl Decision {
+    /// The verdicts that refuse their recipient.
+    pub fn rejections(&self) -> impl Iterator<Item = (&Address, &Rejection)> {
+        self.verdicts
+            .iter()
+            .filter_map(|v| v.disposition.rejection().map(|r| (&v.recipient, r)))
+    }
+
+    /// Whether any envelope recipient was accepted.
+    pub fn any_accepted(&self) -> bool {
+        self.verdicts.iter().any(|v| v.disposition.is_accepted())
+    }
+
+    /// The transfer through a connector, if any.
+    pub fn transfer(&self, connector: ConnectorId) -> Option<&Transfer> {
+        self.transfers.iter().find(|t| t.connector == connector)
+    }
+}

@@ -1,0 +1,806 @@
+//! The directory: mailboxes, distribution lists, contacts and public folders, with their
+//! proxy addresses, properties and delivery restrictions.
+//!
+//! Building the directory validates every reference and pre-computes what `decide` needs:
+//! an address index, the flattened membership of every distribution list (cycles are a
+//! configuration error naming the cycle) and flattened restriction sets.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::address::{Address, DistinguishedName, ProxyAddress};
+use crate::error::ConfigError;
+use crate::policy::Limits;
+use crate::proptag::PropTag;
+use crate::restrict::{Restrictions, RestrictionsConfig};
+
+/// Identifies an entry of a built [`Policy`](crate::Policy)'s directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryId(pub(crate) u32);
+
+impl EntryId {
+    /// The entry's position in the configuration's entry list.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The kind of a directory entry, as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryKindConfig {
+    /// A mailbox: mail is delivered to it.
+    Mailbox,
+    /// A distribution list: mail is delivered to its members. Members are references
+    /// (name, SMTP address or distinguished name) to other entries, lists included.
+    DistributionList {
+        /// The members.
+        members: Vec<String>,
+    },
+    /// A contact (custom recipient): mail is forwarded to an external address.
+    Contact {
+        /// The external target address.
+        target: String,
+    },
+    /// A public folder: mail is delivered to it.
+    PublicFolder,
+}
+
+/// One directory entry as configured.
+///
+/// ```
+/// use mail_journal::{EntryConfig, PropTag};
+/// let carol = EntryConfig::mailbox("carol")
+///     .display_name("Carol Jones")
+///     .proxy("SMTP:carol@example.com")
+///     .proxy("X500:/o=Example/ou=HQ/cn=Recipients/cn=carol")
+///     .property(PropTag::custom_attribute(10)?, "X500:/o=Example/ou=HQ/cn=Recipients/cn=managers");
+/// assert_eq!(carol.name, "carol");
+/// # Ok::<(), mail_journal::PropTagError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EntryConfig {
+    /// Unique name (alias); also a way to reference the entry.
+    pub name: String,
+    /// Display name; the name when empty.
+    pub display_name: String,
+    /// Mailbox, distribution list, contact or public folder.
+    pub kind: EntryKindConfig,
+    /// Proxy addresses: `SMTP:` (primary), `smtp:`, `X500:`, `EX:`.
+    pub proxies: Vec<String>,
+    /// Hidden from the address book.
+    pub hidden: bool,
+    /// String properties, custom attributes 1–15 among them.
+    pub properties: Vec<(PropTag, String)>,
+    /// Who may send to this entry.
+    pub restrictions: RestrictionsConfig,
+}
+
+impl EntryConfig {
+    fn new(name: impl Into<String>, kind: EntryKindConfig) -> Self {
+        EntryConfig {
+            name: name.into(),
+            display_name: String::new(),
+            kind,
+            proxies: Vec::new(),
+            hidden: false,
+            properties: Vec::new(),
+            restrictions: RestrictionsConfig::default(),
+        }
+    }
+
+    /// A mailbox.
+    pub fn mailbox(name: impl Into<String>) -> Self {
+        Self::new(name, EntryKindConfig::Mailbox)
+    }
+
+    /// A distribution list with the given member references.
+    pub fn distribution_list<I, S>(name: impl Into<String>, members: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let members = members.into_iter().map(Into::into).collect();
+        Self::new(name, EntryKindConfig::DistributionList { members })
+    }
+
+    /// A contact (custom recipient) forwarding to an external address.
+    pub fn contact(name: impl Into<String>, target: impl Into<String>) -> Self {
+        Self::new(
+            name,
+            EntryKindConfig::Contact {
+                target: target.into(),
+            },
+        )
+    }
+
+    /// A public folder.
+    pub fn public_folder(name: impl Into<String>) -> Self {
+        Self::new(name, EntryKindConfig::PublicFolder)
+    }
+
+    /// Sets the display name.
+    pub fn display_name(mut self, display: impl Into<String>) -> Self {
+        self.display_name = display.into();
+        self
+    }
+
+    /// Adds a proxy address such as `SMTP:alice@example.com` or `X500:/o=…`.
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxies.push(proxy.into());
+        self
+    }
+
+    /// Hides the entry from the address book.
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.hidden = hidden;
+        self
+    }
+
+    /// Sets a string property (a custom attribute, say).
+    pub fn property(mut self, tag: PropTag, value: impl Into<String>) -> Self {
+        self.properties.retain(|(t, _)| *t != tag);
+        self.properties.push((tag, value.into()));
+        self
+    }
+
+    /// Sets the delivery restrictions.
+    pub fn restrictions(mut self, restrictions: RestrictionsConfig) -> Self {
+        self.restrictions = restrictions;
+        self
+    }
+}
+
+/// The kind of a built directory entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A mailbox.
+    Mailbox,
+    /// A distribution list.
+    DistributionList,
+    /// A contact forwarding to an external address.
+    Contact,
+    /// A public folder.
+    PublicFolder,
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EntryKind::Mailbox => "mailbox",
+            EntryKind::DistributionList => "distribution list",
+            EntryKind::Contact => "contact",
+            EntryKind::PublicFolder => "public folder",
+        })
+    }
+}
+
+/// One member of a flattened distribution list, in depth-first order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FlatMember {
+    /// The member.
+    pub entry: EntryId,
+    /// Nesting depth below the flattened list (direct members are at depth 0).
+    pub depth: u16,
+    /// For a nested list: the index one past the end of its members in the flat list.
+    pub end: Option<u32>,
+}
+
+/// A built directory entry.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    name: Box<str>,
+    display_name: Box<str>,
+    kind: EntryKind,
+    proxies: Box<[ProxyAddress]>,
+    primary: Option<Address>,
+    target: Option<Address>,
+    hidden: bool,
+    properties: Box<[(PropTag, Box<str>)]>,
+    pub(crate) members: Box<[EntryId]>,
+    pub(crate) flat: Arc<[FlatMember]>,
+    pub(crate) restrictions: Restrictions,
+}
+
+impl Entry {
+    /// The entry's unique name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The display name (the name when none was configured).
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+    /// Mailbox, distribution list, contact or public folder.
+    pub fn kind(&self) -> EntryKind {
+        self.kind
+    }
+    /// All proxy addresses.
+    pub fn proxies(&self) -> &[ProxyAddress] {
+        &self.proxies
+    }
+    /// The primary SMTP address: the `SMTP:` proxy, else the first `smtp:` one.
+    pub fn primary_smtp(&self) -> Option<&Address> {
+        self.primary.as_ref()
+    }
+    /// The first X.500 (or else `EX:`) distinguished name.
+    pub fn x500(&self) -> Option<&DistinguishedName> {
+        self.proxies
+            .iter()
+            .find_map(|p| match p {
+                ProxyAddress::X500(dn) => Some(dn),
+                _ => None,
+            })
+            .or_else(|| {
+                self.proxies.iter().find_map(|p| match p {
+                    ProxyAddress::Ex(dn) => Some(dn),
+                    _ => None,
+                })
+            })
+    }
+    /// For a contact: the external address mail is forwarded to.
+    pub fn contact_target(&self) -> Option<&Address> {
+        self.target.as_ref()
+    }
+    /// Hidden from the address book.
+    pub fn is_hidden(&self) -> bool {
+        self.hidden
+    }
+    /// A string property.
+    pub fn property(&self, tag: PropTag) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(t, _)| *t == tag)
+            .map(|(_, v)| &**v)
+    }
+    /// For a distribution list: its direct members.
+    pub fn members(&self) -> &[EntryId] {
+        &self.members
+    }
+    /// Whether anyone may send to this entry.
+    pub fn is_unrestricted(&self) -> bool {
+        self.restrictions.is_unrestricted()
+    }
+    /// Whether the entry has any SMTP proxy address.
+    pub fn has_smtp_address(&self) -> bool {
+        self.proxies
+            .iter()
+            .any(|p| matches!(p, ProxyAddress::Smtp { .. }))
+    }
+    /// The best address to show for this entry: primary SMTP, else the contact target,
+    /// else the X.500 name prefixed with `X500:`, else the entry name.
+    pub fn display_address(&self) -> String {
+        if let Some(a) = self.primary.as_ref().or(self.target.as_ref()) {
+            return a.to_string();
+        }
+        match self.x500() {
+            Some(dn) => format!("X500:{dn}"),
+            None => self.name.to_string(),
+        }
+    }
+}
+
+/// The built directory.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Directory {
+    pub entries: Vec<Entry>,
+    by_smtp: HashMap<Address, EntryId>,
+    by_dn: HashMap<DistinguishedName, EntryId>,
+    by_name: HashMap<Box<str>, EntryId>,
+}
+
+impl Directory {
+    pub(crate) fn get(&self, id: EntryId) -> Option<&Entry> {
+        self.entries.get(id.index())
+    }
+
+    /// Resolves an SMTP address through SMTP proxies (and contact targets).
+    pub(crate) fn by_address(&self, address: &Address) -> Option<EntryId> {
+        self.by_smtp.get(address).copied()
+    }
+
+    /// Resolves a reference: `SMTP:`/`X500:`/`EX:` proxy, bare DN (`/o=…`), bare SMTP
+    /// address, or entry name (case-insensitive).
+    pub(crate) fn resolve(&self, reference: &str) -> Option<EntryId> {
+        let r = reference.trim();
+        if r.starts_with('/') {
+            return DistinguishedName::parse(r)
+                .ok()
+                .and_then(|dn| self.by_dn.get(&dn).copied());
+        }
+        if let Ok(p) = ProxyAddress::parse(r) {
+            return match p {
+                ProxyAddress::Smtp { address, .. } => self.by_address(&address),
+                ProxyAddress::X500(dn) | ProxyAddress::Ex(dn) => self.by_dn.get(&dn).copied(),
+            };
+        }
+        if r.contains('@') {
+            return Address::parse(r).ok().and_then(|a| self.by_address(&a));
+        }
+        self.by_name.get(r.to_ascii_lowercase().as_str()).copied()
+    }
+
+    fn resolve_or_err(
+        &self,
+        reference: &str,
+        context: impl FnOnce() -> String,
+    ) -> Result<EntryId, ConfigError> {
+        self.resolve(reference)
+            .ok_or_else(|| ConfigError::Unresolved {
+                context: context(),
+                value: reference.to_owned(),
+            })
+    }
+
+    /// An entry followed by every entry it flattens to (a list's nested lists and
+    /// members; just itself otherwise).
+    pub(crate) fn flattened(&self, id: EntryId) -> impl Iterator<Item = EntryId> + '_ {
+        let flat = self.get(id).map(|e| &e.flat[..]).unwrap_or_default();
+        std::iter::once(id).chain(flat.iter().map(|m| m.entry))
+    }
+
+    pub(crate) fn build(configs: &[EntryConfig], limits: &Limits) -> Result<Self, ConfigError> {
+        let mut dir = Directory::default();
+        // Pass 1: names, proxies, indexes.
+        for (i, cfg) in configs.iter().enumerate() {
+            let id = EntryId(u32::try_from(i).map_err(|_| ConfigError::Limit {
+                name: "entries",
+                value: i,
+                reason: "more than 2^32 directory entries",
+            })?);
+            let name = cfg.name.trim();
+            let key: Box<str> = name.to_ascii_lowercase().into();
+            if name.is_empty() || dir.by_name.insert(key, id).is_some() {
+                return Err(ConfigError::DuplicateEntry {
+                    name: cfg.name.clone(),
+                });
+            }
+            let ctx = || format!("entry {:?}", cfg.name);
+            let mut proxies = Vec::with_capacity(cfg.proxies.len());
+            let mut primary = None;
+            let mut first_secondary = None;
+            for p in &cfg.proxies {
+                let proxy = ProxyAddress::parse(p).map_err(|source| ConfigError::Address {
+                    context: ctx(),
+                    source,
+                })?;
+                match &proxy {
+                    ProxyAddress::Smtp {
+                        address,
+                        primary: is_primary,
+                    } => {
+                        dir.index_smtp(address, id, configs)?;
+                        if *is_primary {
+                            if primary.is_some() {
+                                return Err(ConfigError::SecondPrimary {
+                                    entry: cfg.name.clone(),
+                                    address: address.to_string(),
+                                });
+                            }
+                            primary = Some(address.clone());
+                        } else if first_secondary.is_none() {
+                            first_secondary = Some(address.clone());
+                        }
+                    }
+                    ProxyAddress::X500(dn) | ProxyAddress::Ex(dn) => {
+                        if let Some(prev) = dir.by_dn.insert(dn.clone(), id) {
+                            return Err(duplicate(dn.to_string(), prev, id, configs));
+                        }
+                    }
+                }
+                proxies.push(proxy);
+            }
+            let (kind, target) = match &cfg.kind {
+                EntryKindConfig::Mailbox => (EntryKind::Mailbox, None),
+                EntryKindConfig::PublicFolder => (EntryKind::PublicFolder, None),
+                EntryKindConfig::DistributionList { .. } => (EntryKind::DistributionList, None),
+                EntryKindConfig::Contact { target } => {
+                    let t = Address::parse(target).map_err(|source| ConfigError::Address {
+                        context: format!("contact {:?} target", cfg.name),
+                        source,
+                    })?;
+                    let already_proxy = dir.by_smtp.get(&t) == Some(&id);
+                    if !already_proxy {
+                        dir.index_smtp(&t, id, configs)?;
+                    }
+                    (EntryKind::Contact, Some(t))
+                }
+            };
+            let display = if cfg.display_name.trim().is_empty() {
+                name
+            } else {
+                cfg.display_name.as_str()
+            };
+            dir.entries.push(Entry {
+                name: name.into(),
+                display_name: display.into(),
+                kind,
+                proxies: proxies.into_boxed_slice(),
+                primary: primary.or(first_secondary),
+                target,
+                hidden: cfg.hidden,
+                properties: cfg
+                    .properties
+                    .iter()
+                    .map(|(t, v)| (*t, v.as_str().into()))
+                    .collect(),
+                members: Box::default(),
+                flat: Arc::from(Vec::new()),
+                restrictions: Restrictions::default(),
+            });
+        }
+        // Pass 2: members.
+        for (i, cfg) in configs.iter().enumerate() {
+            if let EntryKindConfig::DistributionList { members } = &cfg.kind {
+                let mut ids = Vec::with_capacity(members.len());
+                for m in members {
+                    let id = dir
+                        .resolve_or_err(m, || format!("distribution list {:?} member", cfg.name))?;
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                if let Some(e) = dir.entries.get_mut(i) {
+                    e.members = ids.into_boxed_slice();
+                }
+            }
+        }
+        // Pass 3: cycles, depth, flattening.
+        dir.check_cycles()?;
+        for i in 0..dir.entries.len() {
+            if dir
+                .entries
+                .get(i)
+                .is_some_and(|e| e.kind == EntryKind::DistributionList)
+            {
+                let flat = dir.flatten(EntryId(i as u32), limits)?;
+                if let Some(e) = dir.entries.get_mut(i) {
+                    e.flat = Arc::from(flat);
+                }
+            }
+        }
+        // Pass 4: restrictions, flattened.
+        for (i, cfg) in configs.iter().enumerate() {
+            let r =
+                dir.compile_restrictions(&cfg.restrictions, &format!("entry {:?}", cfg.name))?;
+            if let Some(e) = dir.entries.get_mut(i) {
+                e.restrictions = r;
+            }
+        }
+        Ok(dir)
+    }
+
+    fn index_smtp(
+        &mut self,
+        address: &Address,
+        id: EntryId,
+        configs: &[EntryConfig],
+    ) -> Result<(), ConfigError> {
+        match self.by_smtp.insert(address.clone(), id) {
+            Some(prev) => Err(duplicate(address.to_string(), prev, id, configs)),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn compile_restrictions(
+        &self,
+        cfg: &RestrictionsConfig,
+        context: &str,
+    ) -> Result<Restrictions, ConfigError> {
+        let expand = |refs: &[String], which: &str| -> Result<Vec<EntryId>, ConfigError> {
+            let mut out = Vec::new();
+            for r in refs {
+                let id = self.resolve_or_err(r, || format!("{context} {which} list"))?;
+                out.extend(self.flattened(id));
+            }
+            Ok(out)
+        };
+        let accept = match &cfg.accept {
+            None => None,
+            Some(list) => Some(expand(list, "accept")?),
+        };
+        Ok(Restrictions::new(accept, expand(&cfg.reject, "reject")?))
+    }
+
+    fn name_of(&self, id: EntryId) -> String {
+        self.get(id).map(|e| e.name.to_string()).unwrap_or_default()
+    }
+
+    fn check_cycles(&self) -> Result<(), ConfigError> {
+        // Iterative three-colour DFS over list membership.
+        const WHITE: u8 = 0;
+        const GREY: u8 = 1;
+        const BLACK: u8 = 2;
+        let mut colour = vec![WHITE; self.entries.len()];
+        for start in 0..self.entries.len() {
+            if colour.get(start) != Some(&WHITE) {
+                continue;
+            }
+            // Stack of (entry, next member index); `path` mirrors the grey entries.
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            if let Some(c) = colour.get_mut(start) {
+                *c = GREY;
+            }
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                let members = self
+                    .entries
+                    .get(node)
+                    .map(|e| &e.members[..])
+                    .unwrap_or_default();
+                match members.get(*next) {
+                    Some(m) => {
+                        *next += 1;
+                        let m = m.index();
+                        match colour.get(m).copied() {
+                            Some(WHITE) => {
+                                if let Some(c) = colour.get_mut(m) {
+                                    *c = GREY;
+                                }
+                                stack.push((m, 0));
+                            }
+                            Some(GREY) => {
+                                let from = stack.iter().position(|(n, _)| *n == m).unwrap_or(0);
+                                let mut names: Vec<String> = stack
+                                    .get(from..)
+                                    .unwrap_or_default()
+                                    .iter()
+                                    .map(|(n, _)| self.name_of(EntryId(*n as u32)))
+                                    .collect();
+                                names.push(self.name_of(EntryId(m as u32)));
+                                return Err(ConfigError::ListCycle {
+                                    cycle: names.join(" -> "),
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                    None => {
+                        if let Some(c) = colour.get_mut(node) {
+                            *c = BLACK;
+                        }
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Depth-first flattening. Each nested list appears once (its first occurrence);
+    /// leaf members may appear once per list that contains them.
+    fn flatten(&self, list: EntryId, limits: &Limits) -> Result<Vec<FlatMember>, ConfigError> {
+        let mut out: Vec<FlatMember> = Vec::new();
+        let mut seen_lists = vec![list];
+        // Stack of (list, next member index, index of the list's own node in `out`).
+        let mut stack: Vec<(EntryId, usize, Option<usize>)> = vec![(list, 0, None)];
+        let too_large = |n: usize| ConfigError::ListTooLarge {
+            list: self.name_of(list),
+            members: n,
+            limit: limits.max_list_members,
+        };
+        while let Some(&mut (node, ref mut next, own)) = stack.last_mut() {
+            let members = self.get(node).map(|e| &e.members[..]).unwrap_or_default();
+            let Some(&m) = members.get(*next) else {
+                let len = out.len();
+                let end = u32::try_from(len).map_err(|_| too_large(len))?;
+                if let Some(slot) = own.and_then(|o| out.get_mut(o)) {
+                    slot.end = Some(end);
+                }
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            let depth = stack.len() - 1;
+            let is_list = self
+                .get(m)
+                .is_some_and(|e| e.kind == EntryKind::DistributionList);
+            if is_list {
+                if seen_lists.contains(&m) {
+                    continue;
+                }
+                seen_lists.push(m);
+                if stack.len() >= limits.max_nesting_depth {
+                    return Err(ConfigError::NestingTooDeep {
+                        list: self.name_of(list),
+                        limit: limits.max_nesting_depth,
+                    });
+                }
+            }
+            out.push(FlatMember {
+                entry: m,
+                depth: u16::try_from(depth).unwrap_or(u16::MAX),
+                end: None,
+            });
+            if out.len() > limits.max_list_members {
+                return Err(too_large(self.count_flat(list)));
+            }
+            if is_list {
+                stack.push((m, 0, Some(out.len() - 1)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Full flattened size, for the error message of an oversized list.
+    fn count_flat(&self, list: EntryId) -> usize {
+        let mut seen = vec![list];
+        let mut todo = vec![list];
+        let mut n = 0usize;
+        while let Some(l) = todo.pop() {
+            for &m in self.get(l).map(|e| &e.members[..]).unwrap_or_default() {
+                let is_list = self
+                    .get(m)
+                    .is_some_and(|e| e.kind == EntryKind::DistributionList);
+                if is_list {
+                    if seen.contains(&m) {
+                        continue;
+                    }
+                    seen.push(m);
+                    todo.push(m);
+                }
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+fn duplicate(
+    address: String,
+    first: EntryId,
+    second: EntryId,
+    configs: &[EntryConfig],
+) -> ConfigError {
+    let name = |id: EntryId| {
+        configs
+            .get(id.index())
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
+    ConfigError::DuplicateAddress {
+        address,
+        first: name(first),
+        second: name(second),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(entries: Vec<EntryConfig>) -> Result<Directory, ConfigError> {
+        Directory::build(&entries, &Limits::default())
+    }
+
+    #[test]
+    fn resolves_by_every_kind_of_reference() {
+        let d = build(vec![
+            EntryConfig::mailbox("Alice")
+                .proxy("SMTP:alice@example.com")
+                .proxy("smtp:a@example.com")
+                .proxy("X500:/o=Org/ou=Site/cn=Recipients/cn=alice"),
+        ])
+        .unwrap();
+        let a = Some(EntryId(0));
+        for r in [
+            "alice",
+            "ALICE",
+            "alice@example.com",
+            "A@Example.com",
+            "SMTP:alice@example.com",
+            "X500:/o=Org/ou=Site/cn=Recipients/cn=alice",
+            "/O=ORG/ou=Site/cn=Recipients/cn=ALICE",
+        ] {
+            assert_eq!(d.resolve(r), a, "{r}");
+        }
+        assert_eq!(d.resolve("bob"), None);
+        assert_eq!(
+            d.get(EntryId(0)).unwrap().primary_smtp().unwrap().as_str(),
+            "alice@example.com"
+        );
+    }
+
+    #[test]
+    fn nested_lists_flatten_depth_first_with_subtree_ends() {
+        let d = build(vec![
+            EntryConfig::mailbox("a"),
+            EntryConfig::mailbox("b"),
+            EntryConfig::distribution_list("inner", ["b", "a"]),
+            EntryConfig::distribution_list("outer", ["a", "inner", "inner"]),
+        ])
+        .unwrap();
+        let flat = &d.get(EntryId(3)).unwrap().flat;
+        let ids: Vec<_> = flat.iter().map(|m| (m.entry.0, m.depth, m.end)).collect();
+        assert_eq!(
+            ids,
+            vec![(0, 0, None), (2, 0, Some(4)), (1, 1, None), (0, 1, None)]
+        );
+    }
+
+    #[test]
+    fn cycles_are_named() {
+        let err = build(vec![
+            EntryConfig::distribution_list("x", ["y"]),
+            EntryConfig::distribution_list("y", ["z"]),
+            EntryConfig::distribution_list("z", ["x"]),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::ListCycle {
+                cycle: "x -> y -> z -> x".into()
+            }
+        );
+        let self_loop = build(vec![EntryConfig::distribution_list("me", ["me"])]).unwrap_err();
+        assert!(err.to_string().contains("cycle"));
+        assert_eq!(
+            self_loop,
+            ConfigError::ListCycle {
+                cycle: "me -> me".into()
+            }
+        );
+    }
+
+    #[test]
+    fn duplicates_and_unresolved_members_are_errors() {
+        let dup = build(vec![
+            EntryConfig::mailbox("a").proxy("SMTP:x@example.com"),
+            EntryConfig::mailbox("b").proxy("smtp:X@example.com"),
+        ])
+        .unwrap_err();
+        assert!(matches!(dup, ConfigError::DuplicateAddress { .. }), "{dup}");
+        assert!(dup.to_string().to_lowercase().contains("x@example.com"));
+        let name = build(vec![EntryConfig::mailbox("a"), EntryConfig::mailbox("A")]).unwrap_err();
+        assert!(matches!(name, ConfigError::DuplicateEntry { .. }));
+        let missing = build(vec![EntryConfig::distribution_list("dl", ["ghost"])]).unwrap_err();
+        assert!(missing.to_string().contains("\"ghost\""), "{missing}");
+        let two = build(vec![
+            EntryConfig::mailbox("a")
+                .proxy("SMTP:a@example.com")
+                .proxy("SMTP:b@example.com"),
+        ])
+        .unwrap_err();
+        assert!(matches!(two, ConfigError::SecondPrimary { .. }));
+    }
+
+    #[test]
+    fn depth_and_size_limits() {
+        let mut entries = vec![EntryConfig::mailbox("leaf")];
+        for i in 0..5 {
+            let inner = if i == 0 {
+                "leaf".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
+            entries.push(EntryConfig::distribution_list(format!("l{i}"), [inner]));
+        }
+        let limits = Limits {
+            max_nesting_depth: 3,
+            ..Limits::default()
+        };
+        let err = Directory::build(&entries, &limits).unwrap_err();
+        assert!(matches!(err, ConfigError::NestingTooDeep { .. }), "{err}");
+        let big = vec![
+            EntryConfig::mailbox("a"),
+            EntryConfig::mailbox("b"),
+            EntryConfig::mailbox("c"),
+            EntryConfig::distribution_list("all", ["a", "b", "c"]),
+        ];
+        let limits = Limits {
+            max_list_members: 2,
+            ..Limits::default()
+        };
+        let err = Directory::build(&big, &limits).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::ListTooLarge {
+                list: "all".into(),
+                members: 3,
+                limit: 2
+            }
+        );
+    }
+}

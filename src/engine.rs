@@ -1,0 +1,660 @@
+//! `Policy::decide`: the per-message hot path. Pure, no I/O, no clock.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use smallvec::{SmallVec, smallvec};
+
+use crate::address::Address;
+use crate::connector::{ConnectorId, Direction};
+use crate::decision::{
+    ArchiveCopy, Decision, Delivery, Destination, Disposition, EnhancedStatus, EventKind,
+    MessageDirection, NonDelivery, Party, RejectReason, Rejection, Relayed, TrackingEvent,
+    Transfer, Verdict, Via, Warning,
+};
+use crate::directory::{Entry, EntryId, EntryKind};
+use crate::envelope::{Envelope, Origin, Recipient};
+use crate::headers;
+use crate::journal::JournalInputs;
+use crate::policy::Policy;
+use crate::restrict::{RestrictionKind, SenderIdentity};
+use crate::route::{Route, route};
+
+/// Above this many items a de-duplication set switches from a linear scan to a hash index.
+const LINEAR_LIMIT: usize = 16;
+
+const S_UNKNOWN_USER: EnhancedStatus = EnhancedStatus::new(5, 1, 1);
+const S_NOT_AUTHORIZED: EnhancedStatus = EnhancedStatus::new(5, 7, 1);
+const S_NO_ROUTE: EnhancedStatus = EnhancedStatus::new(5, 4, 4);
+const S_TOO_MANY: EnhancedStatus = EnhancedStatus::new(4, 5, 3);
+const S_MISCONFIGURED: EnhancedStatus = EnhancedStatus::new(4, 3, 5);
+
+/// Something that is a final destination reached along a path.
+trait Reached {
+    type Key: Eq + Hash + Clone;
+    fn key(&self) -> Self::Key;
+    fn via(&self) -> &Via;
+}
+
+impl Reached for Delivery {
+    type Key = EntryId;
+    fn key(&self) -> EntryId {
+        self.entry
+    }
+    fn via(&self) -> &Via {
+        &self.via
+    }
+}
+
+impl Reached for NonDelivery {
+    type Key = EntryId;
+    fn key(&self) -> EntryId {
+        self.entry
+    }
+    fn via(&self) -> &Via {
+        &self.via
+    }
+}
+
+impl Reached for (ConnectorId, Relayed) {
+    type Key = Address;
+    fn key(&self) -> Address {
+        self.1.address.clone()
+    }
+    fn via(&self) -> &Via {
+        &self.1.via
+    }
+}
+
+/// Destinations, each once; when reached twice the canonical (order-independent) path wins.
+struct Unique<T: Reached, const N: usize>
+where
+    [T; N]: smallvec::Array<Item = T>,
+{
+    items: SmallVec<[T; N]>,
+    index: Option<HashMap<T::Key, usize>>,
+}
+
+impl<T: Reached, const N: usize> Unique<T, N>
+where
+    [T; N]: smallvec::Array<Item = T>,
+{
+    fn new() -> Self {
+        Unique {
+            items: SmallVec::new(),
+            index: None,
+        }
+    }
+
+    fn position(&self, key: &T::Key) -> Option<usize> {
+        match &self.index {
+            Some(map) => map.get(key).copied(),
+            None => self.items.iter().position(|i| i.key() == *key),
+        }
+    }
+
+    fn insert(&mut self, item: T) {
+        let key = item.key();
+        match self.position(&key) {
+            Some(at) => {
+                if let Some(slot) = self.items.get_mut(at) {
+                    if item.via().rank_cmp(slot.via()) == std::cmp::Ordering::Less {
+                        *slot = item;
+                    }
+                }
+            }
+            None => {
+                if let Some(map) = &mut self.index {
+                    map.insert(key, self.items.len());
+                } else if self.items.len() >= LINEAR_LIMIT {
+                    let mut map: HashMap<T::Key, usize> = self
+                        .items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, it)| (it.key(), i))
+                        .collect();
+                    map.insert(key, self.items.len());
+                    self.index = Some(map);
+                }
+                self.items.push(item);
+            }
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn reject(
+    code: u16,
+    status: EnhancedStatus,
+    text: impl Into<Cow<'static, str>>,
+    reason: RejectReason,
+) -> Rejection {
+    Rejection::new(code, status, text, reason)
+}
+
+fn restricted(entry: EntryId, e: &Entry, kind: RestrictionKind) -> Rejection {
+    reject(
+        550,
+        S_NOT_AUTHORIZED,
+        format!(
+            "Delivery not authorized: {} does not accept mail from this sender ({kind})",
+            one_line(e.name())
+        ),
+        RejectReason::Restricted { entry, kind },
+    )
+}
+
+fn route_failure(r: Route) -> Rejection {
+    match r {
+        Route::Restricted(connector) => reject(
+            550,
+            S_NOT_AUTHORIZED,
+            "A restriction in the system prevented delivery",
+            RejectReason::ConnectorRestricted { connector },
+        ),
+        _ => reject(
+            550,
+            S_NO_ROUTE,
+            "No route to the recipient's domain",
+            RejectReason::NoRoute,
+        ),
+    }
+}
+
+/// The state of one decision in progress.
+struct Run<'a> {
+    p: &'a Policy,
+    env: &'a Envelope,
+    sender: SenderIdentity,
+    deliveries: Unique<Delivery, 2>,
+    external: Unique<(ConnectorId, Relayed), 2>,
+    non_deliveries: Unique<NonDelivery, 1>,
+    expanded: SmallVec<[EntryId; 2]>,
+    parties: Option<Vec<EntryId>>,
+    budget: usize,
+}
+
+impl Run<'_> {
+    fn party(&mut self, id: EntryId) {
+        if let Some(p) = &mut self.parties {
+            p.push(id);
+        }
+    }
+
+    fn route(&self, address: &Address) -> Route {
+        route(
+            &self.p.connectors,
+            address,
+            Some(self.sender),
+            self.env.envelope_id(),
+        )
+    }
+
+    fn recipient(&mut self, rcpt: &Recipient) -> Disposition {
+        let a = &rcpt.address;
+        if !self.p.accepted.contains(a.domain()) {
+            if matches!(self.env.origin(), Origin::Inbound { .. }) {
+                return Disposition::Reject(reject(
+                    550,
+                    S_NOT_AUTHORIZED,
+                    "Relaying denied",
+                    RejectReason::RelayDenied,
+                ));
+            }
+            return match self.route(a) {
+                Route::Via(c) => {
+                    let via = Via {
+                        recipient: a.clone(),
+                        lists: SmallVec::new(),
+                    };
+                    self.external.insert((
+                        c,
+                        Relayed {
+                            address: a.clone(),
+                            via,
+                            contact: None,
+                        },
+                    ));
+                    Disposition::Relay(c)
+                }
+                other => Disposition::Reject(route_failure(other)),
+            };
+        }
+        let dir = &self.p.dir;
+        let Some((id, e)) = dir
+            .by_address(a)
+            .and_then(|id| dir.get(id).map(|e| (id, e)))
+        else {
+            return Disposition::Reject(reject(
+                550,
+                S_UNKNOWN_USER,
+                "Recipient address rejected: user unknown",
+                RejectReason::UnknownRecipient,
+            ));
+        };
+        if let Err(kind) = e.restrictions.check(self.sender) {
+            return Disposition::Reject(restricted(id, e, kind));
+        }
+        let direct = || Via {
+            recipient: a.clone(),
+            lists: SmallVec::new(),
+        };
+        match e.kind() {
+            EntryKind::DistributionList => {
+                if e.flat.len() > self.budget {
+                    return Disposition::Reject(reject(
+                        452,
+                        S_TOO_MANY,
+                        "Too many recipients: list expansion limit reached",
+                        RejectReason::TooManyRecipients,
+                    ));
+                }
+                self.budget -= e.flat.len();
+                self.party(id);
+                self.expand(id, e, a);
+                Disposition::Expand(id)
+            }
+            EntryKind::Contact => match self.forward(id, e, direct()) {
+                Ok(connector) => {
+                    self.party(id);
+                    Disposition::Forward {
+                        contact: id,
+                        connector,
+                    }
+                }
+                Err(r) => Disposition::Reject(r),
+            },
+            EntryKind::Mailbox | EntryKind::PublicFolder => {
+                self.party(id);
+                self.deliveries.insert(Delivery {
+                    entry: id,
+                    via: direct(),
+                });
+                Disposition::Deliver(id)
+            }
+        }
+    }
+
+    /// Routes a contact's target with the sender's rights.
+    fn forward(&mut self, id: EntryId, e: &Entry, via: Via) -> Result<ConnectorId, Rejection> {
+        let Some(target) = e.contact_target() else {
+            return Err(route_failure(Route::Unroutable));
+        };
+        match self.route(target) {
+            Route::Via(c) => {
+                self.external.insert((
+                    c,
+                    Relayed {
+                        address: target.clone(),
+                        via,
+                        contact: Some(id),
+                    },
+                ));
+                Ok(c)
+            }
+            other => Err(route_failure(other)),
+        }
+    }
+
+    fn mark_expanded(&mut self, id: EntryId) {
+        if !self.expanded.contains(&id) {
+            self.expanded.push(id);
+        }
+    }
+
+    /// Expands a list along its pre-computed flattening. A member (or nested list)
+    /// whose restrictions refuse the sender is not delivered and recorded; a refused
+    /// nested list's members are skipped.
+    fn expand(&mut self, list: EntryId, e: &Entry, rcpt: &Address) {
+        self.mark_expanded(list);
+        let mut chain: SmallVec<[EntryId; 4]> = smallvec![list];
+        let flat = &e.flat;
+        let mut i = 0usize;
+        while let Some(m) = flat.get(i) {
+            chain.truncate(usize::from(m.depth) + 1);
+            let next = i + 1;
+            let Some(me) = self.p.dir.get(m.entry) else {
+                i = next;
+                continue;
+            };
+            let via = Via {
+                recipient: rcpt.clone(),
+                lists: chain.iter().copied().collect(),
+            };
+            if let Err(kind) = me.restrictions.check(self.sender) {
+                self.non_deliveries.insert(NonDelivery {
+                    entry: m.entry,
+                    via,
+                    rejection: restricted(m.entry, me, kind),
+                });
+                i = m.end.map_or(next, |end| end as usize).max(next);
+                continue;
+            }
+            match me.kind() {
+                EntryKind::DistributionList => {
+                    self.mark_expanded(m.entry);
+                    self.party(m.entry);
+                    chain.push(m.entry);
+                }
+                EntryKind::Contact => match self.forward(m.entry, me, via.clone()) {
+                    Ok(_) => self.party(m.entry),
+                    Err(rejection) => self.non_deliveries.insert(NonDelivery {
+                        entry: m.entry,
+                        via,
+                        rejection,
+                    }),
+                },
+                EntryKind::Mailbox | EntryKind::PublicFolder => {
+                    self.party(m.entry);
+                    self.deliveries.insert(Delivery {
+                        entry: m.entry,
+                        via,
+                    });
+                }
+            }
+            i = next;
+        }
+    }
+}
+
+impl Policy {
+    /// Decides what happens to one envelope: a verdict for every recipient, the final
+    /// destinations, archive and journal copies, and the tracking events.
+    ///
+    /// Never fails and never panics: configuration was validated when the policy was
+    /// built, and any message bytes are acceptable (only the header block is scanned).
+    pub fn decide(&self, envelope: &Envelope) -> Decision {
+        let message = envelope.message();
+        let scan = headers::scan(message, self.limits.max_header_bytes);
+        let reverse = envelope.reverse_path().address();
+        let submitted = envelope.origin() == Origin::Submitted;
+        let sender_entry = reverse.and_then(|a| self.dir.by_address(a));
+        let sender_local = submitted && reverse.is_none_or(|a| self.accepted.contains(a.domain()));
+        let sender = SenderIdentity {
+            entry: sender_entry,
+            // An Internet sender claiming an internal address is not authenticated.
+            trusted: submitted || reverse.is_some_and(|a| !self.accepted.contains(a.domain())),
+        };
+        let inbound = match envelope.origin() {
+            Origin::Inbound { connector } => Some(connector),
+            _ => None,
+        };
+        // A refusal that applies to every recipient: an unusable receiving connector.
+        let gate = inbound.and_then(|c| match self.connector(c) {
+            None => Some(reject(
+                451,
+                S_MISCONFIGURED,
+                "Receiving connector not configured",
+                RejectReason::UnknownConnector,
+            )),
+            Some(conn) if !conn.accepts_inbound() => Some(reject(
+                550,
+                S_NOT_AUTHORIZED,
+                "This connector does not accept mail from the Internet",
+                RejectReason::InboundNotAccepted { connector: c },
+            )),
+            _ => None,
+        });
+        let needs_parties = self.journal.needs_parties();
+        let mut run = Run {
+            p: self,
+            env: envelope,
+            sender,
+            deliveries: Unique::new(),
+            external: Unique::new(),
+            non_deliveries: Unique::new(),
+            expanded: SmallVec::new(),
+            parties: needs_parties.then(Vec::new),
+            budget: self.limits.max_expansion,
+        };
+        let mut verdicts: SmallVec<[Verdict; 2]> =
+            SmallVec::with_capacity(envelope.recipients().len());
+        for (i, rcpt) in envelope.recipients().iter().enumerate() {
+            let disposition = if i >= self.limits.max_recipients {
+                Disposition::Reject(reject(
+                    452,
+                    S_TOO_MANY,
+                    "Too many recipients",
+                    RejectReason::TooManyRecipients,
+                ))
+            } else if let Some(g) = &gate {
+                Disposition::Reject(g.clone())
+            } else {
+                run.recipient(rcpt)
+            };
+            verdicts.push(Verdict {
+                recipient: rcpt.address.clone(),
+                disposition,
+            });
+        }
+
+        let mut deliveries = run.deliveries.items;
+        deliveries.sort_unstable_by_key(|d| d.entry);
+        let mut non_deliveries = run.non_deliveries.items.into_vec();
+        non_deliveries.sort_unstable_by_key(|n| n.entry);
+        let mut external = run.external.items;
+        external.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.address.cmp(&b.1.address)));
+        let mut transfers: SmallVec<[Transfer; 1]> = SmallVec::new();
+        for (c, relayed) in external {
+            match transfers.last_mut() {
+                Some(t) if t.connector == c => t.recipients.push(relayed),
+                _ => transfers.push(Transfer {
+                    connector: c,
+                    recipients: smallvec![relayed],
+                }),
+            }
+        }
+        let mut expanded = run.expanded;
+        expanded.sort_unstable();
+
+        let accepted = verdicts.iter().any(|v| v.disposition.is_accepted());
+        let local_recipient = !deliveries.is_empty()
+            || verdicts.iter().any(|v| {
+                matches!(
+                    v.disposition,
+                    Disposition::Deliver(_) | Disposition::Expand(_)
+                )
+            });
+
+        // Loops and evasion (DESIGN §3.5).
+        let resolved = |a: &Address| self.dir.by_address(a);
+        let all_rcpts =
+            |f: &dyn Fn(&Address) -> bool| envelope.recipients().iter().all(|r| f(&r.address));
+        let dsn_to_ndr = reverse.is_none()
+            && all_rcpts(&|a| resolved(a).is_some_and(|id| self.journal.is_ndr(id)));
+        let own_output = submitted
+            && reverse
+                .and_then(resolved)
+                .is_some_and(|id| self.journal.is_ndr(id))
+            && (scan.journal_marker
+                || all_rcpts(&|a| {
+                    resolved(a).is_some_and(|id| self.journal.is_system(id))
+                        || self.journal.is_system_external(a)
+                }));
+        let journal_exempt = dsn_to_ndr || own_output;
+        let suspected_evasion = scan.journal_marker && !journal_exempt;
+
+        let mut warnings = Vec::new();
+        if scan.truncated {
+            warnings.push(Warning::HeaderScanTruncated {
+                limit: self.limits.max_header_bytes,
+            });
+        }
+        if suspected_evasion {
+            warnings.push(Warning::SuspectedEvasion);
+        }
+
+        let outbound: SmallVec<[ConnectorId; 2]> = transfers.iter().map(|t| t.connector).collect();
+        let mut archive_copies: SmallVec<[ArchiveCopy; 1]> = SmallVec::new();
+        let mut journal_copies = SmallVec::new();
+        if accepted && !journal_exempt {
+            let crossed = inbound
+                .map(|c| (c, Direction::Inbound))
+                .into_iter()
+                .chain(outbound.iter().map(|&c| (c, Direction::Outbound)));
+            for (connector, direction) in crossed {
+                if self.connector(connector).is_some_and(|c| c.archival()) {
+                    archive_copies.push(ArchiveCopy {
+                        connector,
+                        direction,
+                    });
+                }
+            }
+            let mut parties = run.parties.unwrap_or_default();
+            if needs_parties {
+                parties.extend(sender_entry);
+                parties.sort_unstable();
+                parties.dedup();
+            }
+            let inputs = JournalInputs {
+                inbound: if gate.is_none() { inbound } else { None },
+                outbound: &outbound,
+                parties: &parties,
+                internal: sender_local && local_recipient,
+                external: !sender_local || !transfers.is_empty(),
+                format: self.format,
+            };
+            self.journal.collect(
+                &self.dir,
+                &self.connectors,
+                &inputs,
+                envelope.envelope_id(),
+                &mut journal_copies,
+                &mut warnings,
+            );
+        }
+
+        let direction = match (inbound, transfers.is_empty()) {
+            (Some(_), _) => MessageDirection::Inbound,
+            (None, false) => MessageDirection::Outbound,
+            (None, true) => MessageDirection::Internal,
+        };
+        let mut decision = Decision {
+            direction,
+            verdicts,
+            deliveries,
+            transfers,
+            non_deliveries,
+            archive_copies,
+            journal_copies,
+            tracking: Vec::new(),
+            warnings,
+            message_id: scan.message_id.map(|r| message.slice(r)),
+            size: message.len(),
+            journal_exempt,
+            suspected_evasion,
+        };
+        decision.tracking = track(&decision, envelope, &expanded);
+        decision
+    }
+}
+
+/// The tracking events of a decision (DESIGN §3.7). Connector traffic is always tracked.
+fn track(d: &Decision, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEvent> {
+    let event = |kind, connector, recipients: SmallVec<[Party; 1]>| TrackingEvent {
+        kind,
+        connector,
+        recipients,
+        related: None,
+        status: None,
+    };
+    let lists_of = |via: &Via| via.lists.first().map(|&l| Party::Entry(l));
+    let mut out = Vec::with_capacity(
+        2 + expanded.len()
+            + d.deliveries.len()
+            + d.transfers.len()
+            + d.journal_copies.len()
+            + d.archive_copies.len(),
+    );
+    let everyone = env
+        .recipients()
+        .iter()
+        .map(|r| Party::Address(r.address.clone()))
+        .collect();
+    out.push(match env.origin() {
+        Origin::Inbound { connector } => event(EventKind::Receive, Some(connector), everyone),
+        Origin::Submitted => event(EventKind::Submit, None, everyone),
+    });
+    for &list in expanded {
+        out.push(event(
+            EventKind::Expand,
+            None,
+            smallvec![Party::Entry(list)],
+        ));
+    }
+    for del in &d.deliveries {
+        let mut e = event(EventKind::Deliver, None, smallvec![Party::Entry(del.entry)]);
+        e.related = lists_of(&del.via);
+        out.push(e);
+    }
+    for t in &d.transfers {
+        let rcpts = t
+            .recipients
+            .iter()
+            .map(|r| Party::Address(r.address.clone()))
+            .collect();
+        out.push(event(EventKind::Send, Some(t.connector), rcpts));
+    }
+    let mut report = false;
+    for (v, r) in d
+        .verdicts
+        .iter()
+        .zip(env.recipients())
+        .filter_map(|(v, r)| v.disposition.rejection().map(|rej| ((v, rej), r)))
+    {
+        let (v, rej) = v;
+        let mut e = event(
+            EventKind::Fail,
+            None,
+            smallvec![Party::Address(v.recipient.clone())],
+        );
+        e.status = Some((rej.reply.code, rej.reply.status));
+        out.push(e);
+        report |= env.origin() == Origin::Submitted && r.notify.reports_failure();
+    }
+    for n in &d.non_deliveries {
+        let mut e = event(EventKind::Fail, None, smallvec![Party::Entry(n.entry)]);
+        e.related = Some(Party::Address(n.via.recipient.clone()));
+        e.status = Some((n.rejection.reply.code, n.rejection.reply.status));
+        out.push(e);
+        report |= env
+            .recipients()
+            .iter()
+            .find(|r| r.address == n.via.recipient)
+            .is_none_or(|r| r.notify.reports_failure());
+    }
+    if let (true, Some(sender)) = (report, env.reverse_path().address()) {
+        out.push(event(
+            EventKind::Dsn,
+            None,
+            smallvec![Party::Address(sender.clone())],
+        ));
+    }
+    for a in &d.archive_copies {
+        out.push(event(
+            EventKind::Archive,
+            Some(a.connector),
+            SmallVec::new(),
+        ));
+    }
+    for j in &d.journal_copies {
+        let rcpts = j
+            .recipients
+            .iter()
+            .map(|dst| match dst {
+                Destination::Local(id) => Party::Entry(*id),
+                Destination::External { address, .. } => Party::Address(address.clone()),
+            })
+            .collect();
+        let mut e = event(EventKind::Journal, None, rcpts);
+        e.related = Some(Party::Entry(j.ndr));
+        out.push(e);
+    }
+    out
+}

@@ -1,0 +1,330 @@
+//! The envelope a transport hands to [`Policy::decide`](crate::Policy::decide).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::address::{Address, ReversePath};
+use crate::connector::ConnectorId;
+use crate::error::EnvelopeError;
+
+/// How the message entered the organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Origin {
+    /// Arrived from the Internet on this connector.
+    Inbound {
+        /// The receiving connector (see [`Policy::connector_id`](crate::Policy::connector_id)).
+        connector: ConnectorId,
+    },
+    /// Submitted by an internal client or an authenticated user.
+    Submitted,
+}
+
+/// A point in time, as seconds since the Unix epoch (UTC). The engine never reads the
+/// clock: the caller passes the time in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp {
+    unix_seconds: i64,
+}
+
+impl Timestamp {
+    /// From seconds since 1970-01-01T00:00:00Z.
+    pub const fn from_unix(unix_seconds: i64) -> Self {
+        Timestamp { unix_seconds }
+    }
+
+    /// From a [`std::time::SystemTime`] (times before the epoch are negative).
+    pub fn from_system_time(t: std::time::SystemTime) -> Self {
+        let secs = match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        };
+        Timestamp::from_unix(secs)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub const fn unix_seconds(self) -> i64 {
+        self.unix_seconds
+    }
+
+    /// The UTC civil date and time: (year, month 1–12, day 1–31, hour, minute, second).
+    pub fn civil(self) -> (i64, u32, u32, u32, u32, u32) {
+        let days = self.unix_seconds.div_euclid(86_400);
+        let secs = self.unix_seconds.rem_euclid(86_400);
+        // Howard Hinnant's days_from_civil inverse.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (
+            year,
+            month,
+            day,
+            (secs / 3600) as u32,
+            ((secs % 3600) / 60) as u32,
+            (secs % 60) as u32,
+        )
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// ISO 8601 UTC, e.g. `2026-11-22T10:14:03Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, mo, d, h, mi, s) = self.civil();
+        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
+}
+
+/// DSN `NOTIFY` parameter of a recipient (RFC 3461).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Notify {
+    /// Not given: the default (failures are reported).
+    #[default]
+    Default,
+    /// `NOTIFY=NEVER`.
+    Never,
+    /// A combination of `SUCCESS`, `FAILURE`, `DELAY`.
+    On {
+        /// Report successful delivery.
+        success: bool,
+        /// Report failure.
+        failure: bool,
+        /// Report delay.
+        delay: bool,
+    },
+}
+
+impl Notify {
+    /// Whether a failure of this recipient is to be reported to the sender.
+    pub fn reports_failure(self) -> bool {
+        match self {
+            Notify::Default => true,
+            Notify::Never => false,
+            Notify::On { failure, .. } => failure,
+        }
+    }
+}
+
+/// One envelope recipient (`RCPT TO`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Recipient {
+    /// The address.
+    pub address: Address,
+    /// DSN `NOTIFY`.
+    pub notify: Notify,
+    /// DSN `ORCPT`, as given (`rfc822;bob@example.com`).
+    pub orcpt: Option<Arc<str>>,
+}
+
+impl Recipient {
+    /// A recipient with default DSN parameters.
+    pub fn new(address: Address) -> Self {
+        Recipient {
+            address,
+            notify: Notify::Default,
+            orcpt: None,
+        }
+    }
+
+    /// Sets `NOTIFY`.
+    pub fn notify(mut self, notify: Notify) -> Self {
+        self.notify = notify;
+        self
+    }
+
+    /// Sets `ORCPT`.
+    pub fn orcpt(mut self, orcpt: impl Into<Arc<str>>) -> Self {
+        self.orcpt = Some(orcpt.into());
+        self
+    }
+}
+
+/// An envelope: origin, reverse path, recipients, the raw message, the time it was
+/// received and the transport's envelope id. Build one with [`Envelope::builder`].
+///
+/// ```
+/// use mail_journal::{Envelope, Origin, Timestamp};
+/// let env = Envelope::builder(Origin::Submitted, "<alice@example.com>")?
+///     .recipient("bob@partner.example")?
+///     .message(&b"Subject: hi\r\n\r\nhello\r\n"[..])
+///     .received_at(Timestamp::from_unix(1_700_000_000))
+///     .envelope_id("Q123")
+///     .build()?;
+/// assert_eq!(env.recipients().len(), 1);
+/// # Ok::<(), mail_journal::EnvelopeError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    origin: Origin,
+    reverse_path: ReversePath,
+    recipients: Vec<Recipient>,
+    message: Bytes,
+    received_at: Timestamp,
+    envelope_id: Arc<str>,
+}
+
+impl Envelope {
+    /// Starts an envelope. The reverse path may be `<>`, `<addr>` or a bare address.
+    pub fn builder(origin: Origin, reverse_path: &str) -> Result<EnvelopeBuilder, EnvelopeError> {
+        Ok(EnvelopeBuilder {
+            envelope: Envelope {
+                origin,
+                reverse_path: ReversePath::parse(reverse_path)?,
+                recipients: Vec::new(),
+                message: Bytes::new(),
+                received_at: Timestamp::default(),
+                envelope_id: Arc::from(""),
+            },
+        })
+    }
+
+    /// How the message entered.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+    /// `MAIL FROM`.
+    pub fn reverse_path(&self) -> &ReversePath {
+        &self.reverse_path
+    }
+    /// `RCPT TO`, in order.
+    pub fn recipients(&self) -> &[Recipient] {
+        &self.recipients
+    }
+    /// The raw message.
+    pub fn message(&self) -> &Bytes {
+        &self.message
+    }
+    /// When the message was received.
+    pub fn received_at(&self) -> Timestamp {
+        self.received_at
+    }
+    /// The transport's envelope (queue) id.
+    pub fn envelope_id(&self) -> &str {
+        &self.envelope_id
+    }
+}
+
+/// Builds an [`Envelope`]; see [`Envelope::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct EnvelopeBuilder {
+    envelope: Envelope,
+}
+
+impl EnvelopeBuilder {
+    /// Adds a recipient by address.
+    pub fn recipient(self, address: &str) -> Result<Self, EnvelopeError> {
+        Ok(self.recipient_with(Recipient::new(Address::parse(address)?)))
+    }
+
+    /// Adds a recipient with DSN parameters.
+    pub fn recipient_with(mut self, recipient: Recipient) -> Self {
+        self.envelope.recipients.push(recipient);
+        self
+    }
+
+    /// Sets the raw message (shared, not copied).
+    pub fn message(mut self, message: impl Into<Bytes>) -> Self {
+        self.envelope.message = message.into();
+        self
+    }
+
+    /// Sets the time of receipt.
+    pub fn received_at(mut self, at: Timestamp) -> Self {
+        self.envelope.received_at = at;
+        self
+    }
+
+    /// Sets the transport's envelope id (required).
+    pub fn envelope_id(mut self, id: impl Into<Arc<str>>) -> Self {
+        self.envelope.envelope_id = id.into();
+        self
+    }
+
+    /// Validates: at least one recipient and a printable, non-empty envelope id.
+    pub fn build(self) -> Result<Envelope, EnvelopeError> {
+        let e = self.envelope;
+        let id = &*e.envelope_id;
+        if id.trim().is_empty() || id.chars().any(char::is_control) {
+            return Err(EnvelopeError::InvalidEnvelopeId {
+                envelope_id: id.to_owned(),
+            });
+        }
+        if e.recipients.is_empty() {
+            return Err(EnvelopeError::NoRecipients {
+                envelope_id: id.to_owned(),
+            });
+        }
+        Ok(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(Timestamp::from_unix(0).civil(), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(
+            Timestamp::from_unix(951_782_400).civil(),
+            (2000, 2, 29, 0, 0, 0)
+        );
+        assert_eq!(
+            Timestamp::from_unix(1_795_342_443).to_string(),
+            "2026-11-22T10:14:03Z"
+        );
+        assert_eq!(Timestamp::from_unix(-1).civil(), (1969, 12, 31, 23, 59, 59));
+    }
+
+    #[test]
+    fn empty_envelopes_and_bad_ids_are_refused() {
+        let e = Envelope::builder(Origin::Submitted, "<>")
+            .unwrap()
+            .envelope_id("Q1")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e,
+            EnvelopeError::NoRecipients {
+                envelope_id: "Q1".into()
+            }
+        );
+        assert!(e.to_string().contains("\"Q1\""));
+        let e = Envelope::builder(Origin::Submitted, "<>")
+            .unwrap()
+            .recipient("a@b.example")
+            .unwrap()
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, EnvelopeError::InvalidEnvelopeId { .. }));
+        assert!(Envelope::builder(Origin::Submitted, "<broken").is_err());
+        let r = Envelope::builder(Origin::Submitted, "<>")
+            .unwrap()
+            .recipient("nope");
+        assert!(r.unwrap_err().to_string().contains("\"nope\""));
+    }
+
+    #[test]
+    fn notify() {
+        assert!(Notify::Default.reports_failure());
+        assert!(!Notify::Never.reports_failure());
+        assert!(
+            !Notify::On {
+                success: true,
+                failure: false,
+                delay: false
+            }
+            .reports_failure()
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! Error types. Every message names the offending value.
+
+use thiserror::Error;
+
+use crate::connector::Direction;
+
+/// An address, reverse path or proxy address that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    /// The text is not a valid address.
+    #[error("invalid address {input:?}: {reason}")]
+    Invalid {
+        /// The text as given.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A proxy address with a type other than `SMTP`, `X500` or `EX`.
+    #[error("unknown proxy address type {kind:?} in {input:?} (expected SMTP, smtp, X500 or EX)")]
+    UnknownProxyType {
+        /// The text as given.
+        input: String,
+        /// The type prefix found.
+        kind: String,
+    },
+}
+
+/// A property tag that is not one the policy can read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PropTagError {
+    /// The value is not a known string property in any accepted form.
+    #[error("unknown property tag {input}; valid values: {valid}")]
+    Unknown {
+        /// The value as given (hex for numbers).
+        input: String,
+        /// The accepted values.
+        valid: String,
+    },
+    /// `custom attribute N` with N outside 1–15.
+    #[error("custom attribute {number} does not exist; valid numbers are 1-15")]
+    CustomAttributeOutOfRange {
+        /// The number given.
+        number: u8,
+    },
+}
+
+/// An envelope that cannot be decided on.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The envelope has no recipients.
+    #[error("envelope {envelope_id:?} has no recipients")]
+    NoRecipients {
+        /// The transport's envelope id.
+        envelope_id: String,
+    },
+    /// The envelope id is empty or contains control characters.
+    #[error("invalid envelope id {envelope_id:?}: must be non-empty printable text")]
+    InvalidEnvelopeId {
+        /// The id as given.
+        envelope_id: String,
+    },
+    /// A recipient address could not be parsed.
+    #[error("recipient: {0}")]
+    Recipient(#[from] AddressError),
+}
+
+/// A configuration that cannot be turned into a [`Policy`](crate::Policy).
+///
+/// Each variant names the entry, connector, rule or value at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An address in the configuration could not be parsed.
+    #[error("{context}: {source}")]
+    Address {
+        /// Where the address appears.
+        context: String,
+        /// The parse error.
+        source: AddressError,
+    },
+    /// A property tag in the configuration could not be parsed.
+    #[error("{context}: {source}")]
+    PropTag {
+        /// Where the tag appears.
+        context: String,
+        /// The parse error.
+        source: PropTagError,
+    },
+    /// An accepted domain is not a valid domain or `*.domain` pattern.
+    #[error("invalid accepted domain {domain:?}")]
+    AcceptedDomain {
+        /// The domain as given.
+        domain: String,
+    },
+    /// A directory entry has an empty or duplicate name.
+    #[error("directory entry name {name:?} is empty or used twice")]
+    DuplicateEntry {
+        /// The name.
+        name: String,
+    },
+    /// Two entries (or one entry twice) claim the same proxy address.
+    #[error("address {address} belongs to both {first:?} and {second:?}")]
+    DuplicateAddress {
+        /// The address.
+        address: String,
+        /// The entry that claimed it first.
+        first: String,
+        /// The entry that claimed it again.
+        second: String,
+    },
+    /// An entry has more than one primary `SMTP:` address.
+    #[error("entry {entry:?} has more than one primary SMTP address ({address})")]
+    SecondPrimary {
+        /// The entry.
+        entry: String,
+        /// The second primary address.
+        address: String,
+    },
+    /// A reference (member, restriction, journal target, …) names nothing in the directory.
+    #[error("{context}: {value:?} does not resolve to a directory entry")]
+    Unresolved {
+        /// Where the reference appears.
+        context: String,
+        /// The reference as given.
+        value: String,
+    },
+    /// Distribution lists contain each other.
+    #[error("distribution list cycle: {cycle}")]
+    ListCycle {
+        /// The cycle, as `a -> b -> a`.
+        cycle: String,
+    },
+    /// Distribution lists nest deeper than the limit.
+    #[error("distribution list {list:?} nests deeper than the limit of {limit}")]
+    NestingTooDeep {
+        /// The outermost list.
+        list: String,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A distribution list flattens to more members than the limit.
+    #[error("distribution list {list:?} expands to {members} members, over the limit of {limit}")]
+    ListTooLarge {
+        /// The list.
+        list: String,
+        /// Its flattened size.
+        members: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A connector name is empty or used twice.
+    #[error("connector name {name:?} is empty or used twice")]
+    DuplicateConnector {
+        /// The name.
+        name: String,
+    },
+    /// A connector's next hop names a connector that does not exist.
+    #[error("connector {connector:?}: next hop {next_hop:?} is not a connector")]
+    UnknownNextHop {
+        /// The connector.
+        connector: String,
+        /// The next hop as given.
+        next_hop: String,
+    },
+    /// An address-space pattern is malformed.
+    #[error("connector {connector:?}: address space {pattern:?} is invalid: {reason}")]
+    AddressSpace {
+        /// The connector.
+        connector: String,
+        /// The pattern.
+        pattern: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An address-space cost outside 1–100.
+    #[error("connector {connector:?}: address space {pattern:?} has cost {cost}, outside 1..=100")]
+    Cost {
+        /// The connector.
+        connector: String,
+        /// The pattern.
+        pattern: String,
+        /// The cost given.
+        cost: u32,
+    },
+    /// A direction journals (target or recipient property) without a journal-NDR address.
+    #[error(
+        "connector {connector:?}: {direction} journaling is enabled but {direction}JournalNDR is not set; the journal-NDR address is mandatory"
+    )]
+    MissingJournalNdr {
+        /// The connector.
+        connector: String,
+        /// The direction.
+        direction: Direction,
+    },
+    /// Enabled journal rules exist but no organisation-wide journal-NDR address is set.
+    #[error("journal rule {rule:?} is enabled but the journal rules' NDR address is not set")]
+    MissingRulesNdr {
+        /// The first enabled rule.
+        rule: String,
+    },
+    /// A journal-NDR address resolves to an entry that cannot be an envelope sender.
+    #[error("{context}: journal-NDR entry {entry:?} {reason}")]
+    UnusableNdr {
+        /// Where the NDR address is configured.
+        context: String,
+        /// The entry.
+        entry: String,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
+    /// A journal target that is (or contains) a contact whose address no connector routes.
+    #[error("{context}: journal target {address} is not routed by any connector")]
+    UnroutableTarget {
+        /// Where the target is configured.
+        context: String,
+        /// The external address.
+        address: String,
+    },
+    /// A journal rule name is empty or used twice.
+    #[error("journal rule name {name:?} is empty or used twice")]
+    DuplicateRule {
+        /// The name.
+        name: String,
+    },
+    /// A limit is zero or inconsistent with another.
+    #[error("limit {name} = {value} is invalid: {reason}")]
+    Limit {
+        /// The limit's name.
+        name: &'static str,
+        /// The value given.
+        value: usize,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// The organisation name used in generated identifiers is empty or not a host name.
+    #[error("organisation domain {value:?} is not a valid domain")]
+    Organisation {
+        /// The value given.
+        value: String,
+    },
+}

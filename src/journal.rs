@@ -1,0 +1,476 @@
+//! Journal targets: connector (global and per-recipient) settings and journal rules,
+//! journal-NDR addresses, the set of journal system mailboxes used for loop detection,
+//! and the per-message collection of journal copies with de-duplication per NDR address.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use smallvec::SmallVec;
+
+use crate::address::Address;
+use crate::connector::{Connector, ConnectorId, Direction, DirectionJournal};
+use crate::decision::{
+    Destination, JournalCopy, JournalFormat, JournalReason, JournalSource, Warning,
+};
+use crate::directory::{Directory, EntryId, EntryKind};
+use crate::error::ConfigError;
+use crate::policy::{JournalRole, PolicyConfig, RuleId};
+use crate::proptag::PropTag;
+use crate::route::{Route, route};
+
+/// Which mail a journal rule looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JournalScope {
+    /// The sender is local and at least one recipient is local.
+    Internal,
+    /// The sender is not local, or at least one recipient is external.
+    External,
+    /// All mail.
+    Global,
+}
+
+impl fmt::Display for JournalScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JournalScope::Internal => "internal",
+            JournalScope::External => "external",
+            JournalScope::Global => "global",
+        })
+    }
+}
+
+/// A built journal rule.
+#[derive(Clone, Debug)]
+pub struct JournalRule {
+    name: Box<str>,
+    scope: JournalScope,
+    enabled: bool,
+    recipient: Option<EntryId>,
+    /// The recipient and its flattened members, sorted.
+    match_set: Box<[EntryId]>,
+    target: EntryId,
+}
+
+impl JournalRule {
+    /// The rule's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its scope.
+    pub fn scope(&self) -> JournalScope {
+        self.scope
+    }
+    /// Whether it is enabled.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+    /// The entry whose mail it journals (all mail when `None`).
+    pub fn recipient(&self) -> Option<EntryId> {
+        self.recipient
+    }
+    /// Where its copies go.
+    pub fn target(&self) -> EntryId {
+        self.target
+    }
+}
+
+/// A per-recipient journal property value, resolved at build time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PropValue {
+    Target(EntryId),
+    Unresolved(Box<str>),
+}
+
+/// Everything about journaling that `decide` needs, pre-computed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct JournalIndex {
+    pub rules: Vec<JournalRule>,
+    rules_ndr: Option<EntryId>,
+    props: HashMap<(PropTag, EntryId), PropValue>,
+    /// Journal-NDR mailboxes, sorted.
+    ndrs: Vec<EntryId>,
+    /// Journal targets, their flattened members and NDR mailboxes, sorted.
+    system: Vec<EntryId>,
+    /// External addresses of contacts among the journal targets, sorted.
+    system_external: Vec<Address>,
+    /// (entry, role) for the audit: targets and their members, and NDR mailboxes.
+    roles: Vec<(EntryId, JournalRole)>,
+}
+
+/// What the engine learned about a message that journaling depends on.
+pub(crate) struct JournalInputs<'a> {
+    pub inbound: Option<ConnectorId>,
+    pub outbound: &'a [ConnectorId],
+    /// The sender's entry (if it resolves) and every accepted directory party.
+    pub parties: &'a [EntryId],
+    pub internal: bool,
+    pub external: bool,
+    pub format: JournalFormat,
+}
+
+impl JournalIndex {
+    pub(crate) fn build(
+        cfg: &PolicyConfig,
+        dir: &Directory,
+        connectors: &[Connector],
+    ) -> Result<Self, ConfigError> {
+        let mut idx = JournalIndex::default();
+        let mut tags: Vec<PropTag> = Vec::new();
+        for c in connectors {
+            for d in [Direction::Inbound, Direction::Outbound] {
+                let Some(j) = c.journal(d) else { continue };
+                let ctx = format!("connector {:?} {d}JournalNDR", c.name());
+                idx.add_ndr(dir, j.ndr, &ctx)?;
+                if let Some(t) = j.target {
+                    let ctx = format!("connector {:?} {d}Journal", c.name());
+                    idx.add_target(dir, connectors, t, &ctx)?;
+                }
+                if let Some(p) = j.property {
+                    if !tags.contains(&p) {
+                        tags.push(p);
+                    }
+                }
+            }
+        }
+        // Rules.
+        let mut names: Vec<String> = Vec::new();
+        for r in &cfg.journal_rules {
+            let key = r.name.trim().to_ascii_lowercase();
+            if key.is_empty() || names.contains(&key) {
+                return Err(ConfigError::DuplicateRule {
+                    name: r.name.clone(),
+                });
+            }
+            names.push(key);
+            let ctx = format!("journal rule {:?}", r.name);
+            let target = dir
+                .resolve(&r.target)
+                .ok_or_else(|| ConfigError::Unresolved {
+                    context: format!("{ctx} target"),
+                    value: r.target.clone(),
+                })?;
+            let recipient = r
+                .recipient
+                .as_deref()
+                .map(|v| {
+                    dir.resolve(v).ok_or_else(|| ConfigError::Unresolved {
+                        context: format!("{ctx} recipient"),
+                        value: v.to_owned(),
+                    })
+                })
+                .transpose()?;
+            let mut match_set: Vec<EntryId> = recipient
+                .map(|r| dir.flattened(r).collect())
+                .unwrap_or_default();
+            match_set.sort_unstable();
+            match_set.dedup();
+            if r.enabled {
+                idx.add_target(dir, connectors, target, &ctx)?;
+            }
+            idx.rules.push(JournalRule {
+                name: r.name.trim().into(),
+                scope: r.scope,
+                enabled: r.enabled,
+                recipient,
+                match_set: match_set.into_boxed_slice(),
+                target,
+            });
+        }
+        if let Some(ndr) = cfg.rules_ndr.as_deref() {
+            let id = dir.resolve(ndr).ok_or_else(|| ConfigError::Unresolved {
+                context: "journal rules NDR address".into(),
+                value: ndr.to_owned(),
+            })?;
+            idx.add_ndr(dir, id, "journal rules NDR address")?;
+            idx.rules_ndr = Some(id);
+        } else if let Some(r) = cfg.journal_rules.iter().find(|r| r.enabled) {
+            return Err(ConfigError::MissingRulesNdr {
+                rule: r.name.clone(),
+            });
+        }
+        // Per-recipient property values.
+        for tag in tags {
+            for (i, e) in dir.entries.iter().enumerate() {
+                let Some(v) = e.property(tag) else { continue };
+                let v = v.trim();
+                if v.is_empty() {
+                    continue;
+                }
+                let id = EntryId(i as u32);
+                let value = match dir.resolve(v) {
+                    Some(t) if idx.add_target(dir, connectors, t, "").is_ok() => {
+                        PropValue::Target(t)
+                    }
+                    _ => PropValue::Unresolved(v.into()),
+                };
+                idx.props.insert((tag, id), value);
+            }
+        }
+        for v in [&mut idx.ndrs, &mut idx.system] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        idx.system_external.sort();
+        idx.system_external.dedup();
+        Ok(idx)
+    }
+
+    fn add_ndr(&mut self, dir: &Directory, id: EntryId, ctx: &str) -> Result<(), ConfigError> {
+        let Some(e) = dir.get(id) else {
+            return Ok(());
+        };
+        let unusable = |reason| ConfigError::UnusableNdr {
+            context: ctx.to_owned(),
+            entry: e.name().to_owned(),
+            reason,
+        };
+        if e.kind() == EntryKind::Contact {
+            return Err(unusable(
+                "is a contact: its reports would leave the organisation",
+            ));
+        }
+        if e.primary_smtp().is_none() {
+            return Err(unusable(
+                "has no SMTP address to use as the envelope sender of journal copies",
+            ));
+        }
+        self.ndrs.push(id);
+        self.system.push(id);
+        self.roles.push((id, JournalRole::Ndr));
+        Ok(())
+    }
+
+    /// Records a target, its members, and checks external members are routable.
+    fn add_target(
+        &mut self,
+        dir: &Directory,
+        connectors: &[Connector],
+        target: EntryId,
+        ctx: &str,
+    ) -> Result<(), ConfigError> {
+        for id in dir.flattened(target) {
+            let Some(e) = dir.get(id) else { continue };
+            if let Some(addr) = e.contact_target() {
+                if route(connectors, addr, None, "") == Route::Unroutable {
+                    return Err(ConfigError::UnroutableTarget {
+                        context: ctx.to_owned(),
+                        address: addr.to_string(),
+                    });
+                }
+            }
+        }
+        for id in dir.flattened(target) {
+            self.system.push(id);
+            self.roles.push((id, JournalRole::Target));
+            if let Some(addr) = dir.get(id).and_then(|e| e.contact_target()) {
+                self.system_external.push(addr.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether journaling needs the list of directory parties of a message: when a
+    /// per-recipient property is configured or a rule is restricted to a recipient.
+    pub(crate) fn needs_parties(&self) -> bool {
+        !self.props.is_empty()
+            || self
+                .rules
+                .iter()
+                .any(|r| r.enabled && r.recipient.is_some())
+    }
+
+    pub(crate) fn is_ndr(&self, id: EntryId) -> bool {
+        self.ndrs.binary_search(&id).is_ok()
+    }
+
+    /// A journal target, member of one, or NDR mailbox.
+    pub(crate) fn is_system(&self, id: EntryId) -> bool {
+        self.system.binary_search(&id).is_ok()
+    }
+
+    pub(crate) fn is_system_external(&self, address: &Address) -> bool {
+        self.system_external.binary_search(address).is_ok()
+    }
+
+    pub(crate) fn system_roles(&self) -> impl Iterator<Item = (EntryId, JournalRole)> + '_ {
+        self.roles.iter().copied()
+    }
+
+    pub(crate) fn unresolved_values(&self) -> impl Iterator<Item = (EntryId, PropTag, &str)> {
+        let mut v: Vec<_> = self
+            .props
+            .iter()
+            .filter_map(|((tag, id), v)| match v {
+                PropValue::Unresolved(s) => Some((*id, *tag, &**s)),
+                PropValue::Target(_) => None,
+            })
+            .collect();
+        v.sort();
+        v.into_iter()
+    }
+
+    fn rule_matches(rule: &JournalRule, inputs: &JournalInputs<'_>) -> bool {
+        if !rule.enabled {
+            return false;
+        }
+        let scope_ok = match rule.scope {
+            JournalScope::Global => true,
+            JournalScope::Internal => inputs.internal,
+            JournalScope::External => inputs.external,
+        };
+        scope_ok
+            && (rule.recipient.is_none()
+                || inputs
+                    .parties
+                    .iter()
+                    .any(|p| rule.match_set.binary_search(p).is_ok()))
+    }
+
+    fn direction_reasons(
+        &self,
+        c: ConnectorId,
+        d: Direction,
+        j: &DirectionJournal,
+        inputs: &JournalInputs<'_>,
+        reasons: &mut SmallVec<[(EntryId, JournalReason); 4]>,
+        warnings: &mut Vec<Warning>,
+    ) {
+        if let Some(t) = j.target {
+            reasons.push((
+                j.ndr,
+                JournalReason {
+                    source: JournalSource::Connector {
+                        connector: c,
+                        direction: d,
+                    },
+                    target: t,
+                },
+            ));
+        }
+        let Some(property) = j.property else { return };
+        if self.props.is_empty() {
+            return;
+        }
+        for &entry in inputs.parties {
+            let target = match self.props.get(&(property, entry)) {
+                None => continue,
+                Some(PropValue::Target(t)) => *t,
+                Some(PropValue::Unresolved(v)) => {
+                    let w = Warning::UnresolvedJournalProperty {
+                        entry,
+                        property,
+                        value: v.clone(),
+                    };
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                    j.ndr
+                }
+            };
+            let source = JournalSource::RecipientProperty {
+                connector: c,
+                direction: d,
+                entry,
+                property,
+            };
+            reasons.push((j.ndr, JournalReason { source, target }));
+        }
+    }
+
+    /// Collects the journal copies for one message.
+    pub(crate) fn collect(
+        &self,
+        dir: &Directory,
+        connectors: &[Connector],
+        inputs: &JournalInputs<'_>,
+        envelope_id: &str,
+        copies: &mut SmallVec<[JournalCopy; 1]>,
+        warnings: &mut Vec<Warning>,
+    ) {
+        let mut reasons: SmallVec<[(EntryId, JournalReason); 4]> = SmallVec::new();
+        let directions = inputs
+            .inbound
+            .map(|c| (c, Direction::Inbound))
+            .into_iter()
+            .chain(inputs.outbound.iter().map(|&c| (c, Direction::Outbound)));
+        for (c, d) in directions {
+            if let Some(j) = connectors.get(c.index()).and_then(|conn| conn.journal(d)) {
+                self.direction_reasons(c, d, j, inputs, &mut reasons, warnings);
+            }
+        }
+        if let Some(ndr) = self.rules_ndr {
+            for (i, rule) in self.rules.iter().enumerate() {
+                if Self::rule_matches(rule, inputs) {
+                    reasons.push((
+                        ndr,
+                        JournalReason {
+                            source: JournalSource::Rule(RuleId(i as u32)),
+                            target: rule.target,
+                        },
+                    ));
+                }
+            }
+        }
+        if reasons.is_empty() {
+            return;
+        }
+        reasons.sort_unstable();
+        reasons.dedup();
+        let mut rest = &reasons[..];
+        while let Some(&(ndr, _)) = rest.first() {
+            let n = rest.iter().take_while(|(x, _)| *x == ndr).count();
+            let (group, tail) = rest.split_at(n);
+            rest = tail;
+            let Some(reverse_path) = dir.get(ndr).and_then(|e| e.primary_smtp()).cloned() else {
+                continue;
+            };
+            let mut recipients: SmallVec<[Destination; 4]> = SmallVec::new();
+            let mut last_target = None;
+            for (_, reason) in group {
+                if last_target == Some(reason.target) {
+                    continue;
+                }
+                last_target = Some(reason.target);
+                expand_target(dir, connectors, reason.target, envelope_id, &mut recipients);
+            }
+            recipients.sort_unstable();
+            recipients.dedup();
+            copies.push(JournalCopy {
+                ndr,
+                reverse_path,
+                recipients,
+                reasons: group.iter().map(|(_, r)| *r).collect(),
+                format: inputs.format,
+            });
+        }
+    }
+}
+
+/// Expands a journal target into final destinations. Restrictions never apply: journal
+/// copies are system messages.
+fn expand_target(
+    dir: &Directory,
+    connectors: &[Connector],
+    target: EntryId,
+    envelope_id: &str,
+    out: &mut SmallVec<[Destination; 4]>,
+) {
+    for id in dir.flattened(target) {
+        let Some(e) = dir.get(id) else { continue };
+        match e.kind() {
+            EntryKind::DistributionList => {}
+            EntryKind::Contact => {
+                if let Some(address) = e.contact_target() {
+                    if let Route::Via(connector) = route(connectors, address, None, envelope_id) {
+                        out.push(Destination::External {
+                            address: address.clone(),
+                            connector,
+                        });
+                    }
+                }
+            }
+            _ => out.push(Destination::Local(id)),
+        }
+    }
+}

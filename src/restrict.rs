@@ -1,0 +1,179 @@
+//! Delivery restrictions: "Accept messages from" / "Reject messages from" lists.
+//!
+//! As in Exchange 5.5, a sender is refused when it is in the reject set, or when the
+//! accept list is not "all" and the sender is not in it; reject wins over accept. A
+//! distribution list in a list stands for itself and its flattened members. A sender that
+//! is not a directory object is refused by any accept list and passes any reject list.
+
+use std::fmt;
+
+use crate::directory::EntryId;
+
+/// Delivery restrictions as configured: references to directory entries by name,
+/// SMTP address or distinguished name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RestrictionsConfig {
+    /// `None` accepts messages from everyone; `Some(list)` only from the listed senders.
+    pub accept: Option<Vec<String>>,
+    /// Senders whose messages are refused, whatever the accept list says.
+    pub reject: Vec<String>,
+}
+
+impl RestrictionsConfig {
+    /// No restriction: accept from all, reject none.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Accept only from the given senders.
+    pub fn accept_only<I, S>(senders: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        RestrictionsConfig {
+            accept: Some(senders.into_iter().map(Into::into).collect()),
+            reject: Vec::new(),
+        }
+    }
+
+    /// Reject the given senders, accept everyone else.
+    pub fn reject<I, S>(senders: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        RestrictionsConfig {
+            accept: None,
+            reject: senders.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `true` when nothing is restricted.
+    pub fn is_unrestricted(&self) -> bool {
+        self.accept.is_none() && self.reject.is_empty()
+    }
+}
+
+/// Who the sender of a message is, for restriction checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SenderIdentity {
+    /// The directory entry the reverse path resolves to, if any.
+    pub entry: Option<EntryId>,
+    /// Whether the identity may be used to pass an accept list. An Internet sender that
+    /// claims an internal address is not authenticated: it is still caught by reject
+    /// lists, but never admitted by an accept list.
+    pub trusted: bool,
+}
+
+/// Why a restriction refused a sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RestrictionKind {
+    /// The sender is on the "Reject messages from" list.
+    RejectList,
+    /// The accept list is not "all" and the sender is not on it.
+    NotOnAcceptList,
+}
+
+impl fmt::Display for RestrictionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RestrictionKind::RejectList => "the sender is on its reject list",
+            RestrictionKind::NotOnAcceptList => "the sender is not on its accept list",
+        })
+    }
+}
+
+/// Compiled restrictions: sorted, flattened entry sets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Restrictions {
+    accept: Option<Box<[EntryId]>>,
+    reject: Box<[EntryId]>,
+}
+
+impl Restrictions {
+    pub(crate) fn new(accept: Option<Vec<EntryId>>, reject: Vec<EntryId>) -> Self {
+        let norm = |mut v: Vec<EntryId>| {
+            v.sort_unstable();
+            v.dedup();
+            v.into_boxed_slice()
+        };
+        Restrictions {
+            accept: accept.map(norm),
+            reject: norm(reject),
+        }
+    }
+
+    /// `true` when anyone may send.
+    pub(crate) fn is_unrestricted(&self) -> bool {
+        self.accept.is_none() && self.reject.is_empty()
+    }
+
+    /// Checks a sender; reject wins over accept.
+    pub(crate) fn check(&self, sender: SenderIdentity) -> Result<(), RestrictionKind> {
+        if let Some(e) = sender.entry {
+            if self.reject.binary_search(&e).is_ok() {
+                return Err(RestrictionKind::RejectList);
+            }
+        }
+        match &self.accept {
+            None => Ok(()),
+            Some(list) => match sender.entry {
+                Some(e) if sender.trusted && list.binary_search(&e).is_ok() => Ok(()),
+                _ => Err(RestrictionKind::NotOnAcceptList),
+            },
+        }
+    }
+
+    pub(crate) fn accept_list(&self) -> Option<&[EntryId]> {
+        self.accept.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u32) -> EntryId {
+        EntryId(n)
+    }
+    fn who(e: Option<u32>) -> SenderIdentity {
+        SenderIdentity {
+            entry: e.map(id),
+            trusted: true,
+        }
+    }
+
+    #[test]
+    fn reject_wins_over_accept() {
+        let r = Restrictions::new(Some(vec![id(1), id(2)]), vec![id(2)]);
+        assert_eq!(r.check(who(Some(1))), Ok(()));
+        assert_eq!(r.check(who(Some(2))), Err(RestrictionKind::RejectList));
+        assert_eq!(r.check(who(Some(3))), Err(RestrictionKind::NotOnAcceptList));
+    }
+
+    #[test]
+    fn outsiders_fail_accept_lists_and_pass_reject_lists() {
+        let accept = Restrictions::new(Some(vec![id(1)]), vec![]);
+        assert_eq!(
+            accept.check(who(None)),
+            Err(RestrictionKind::NotOnAcceptList)
+        );
+        let reject = Restrictions::new(None, vec![id(1)]);
+        assert_eq!(reject.check(who(None)), Ok(()));
+        assert!(Restrictions::default().is_unrestricted());
+    }
+
+    #[test]
+    fn untrusted_identity_never_passes_an_accept_list_but_is_still_rejected() {
+        let r = Restrictions::new(Some(vec![id(1)]), vec![id(2)]);
+        let forged = |n| SenderIdentity {
+            entry: Some(id(n)),
+            trusted: false,
+        };
+        assert_eq!(r.check(forged(1)), Err(RestrictionKind::NotOnAcceptList));
+        assert_eq!(r.check(forged(2)), Err(RestrictionKind::RejectList));
+    }
+}
