@@ -49,13 +49,15 @@
 //! tags of custom attributes), [`directory`] (entries and list flattening), [`restrict`]
 //! (delivery restrictions), [`connector`] (connectors), `route` (connector selection),
 //! [`journal`] (journal sources and rules), [`policy`] (configuration, build, audit),
-//! [`envelope`], [`decision`], `headers` (the header-block scan), [`error`].
+//! [`envelope`], [`decision`], `headers` (the header-block scan), [`error`], and [`demo`]
+//! (a built-in organisation expressing the seed scenarios).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod address;
 pub mod connector;
 pub mod decision;
+pub mod demo;
 pub mod directory;
 mod engine;
 pub mod envelope;

@@ -50,6 +50,22 @@ impl RestrictionsConfig {
         }
     }
 
+    /// Also rejects the given senders (reject wins over accept).
+    ///
+    /// ```
+    /// use mail_journal::RestrictionsConfig;
+    /// let r = RestrictionsConfig::accept_only(["Managers"]).and_reject(["Interns"]);
+    /// assert_eq!(r.reject, vec!["Interns".to_string()]);
+    /// ```
+    pub fn and_reject<I, S>(mut self, senders: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.reject.extend(senders.into_iter().map(Into::into));
+        self
+    }
+
     /// `true` when nothing is restricted.
     pub fn is_unrestricted(&self) -> bool {
         self.accept.is_none() && self.reject.is_empty()

@@ -1,0 +1,75 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use mail_journal::*;
+
+pub const MESSAGE: &[u8] = b"From: Sender <sender@example.com>\r\n\
+To: Someone <someone@example.com>\r\n\
+Subject: Q3 numbers\r\n\
+Message-ID: <1234@example.com>\r\n\
+Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n\
+\r\n\
+The numbers are in.\r\n";
+
+pub const T0: Timestamp = Timestamp::from_unix(1_795_342_443);
+
+pub fn envelope(origin: Origin, from: &str, to: &[&str], message: &[u8]) -> Envelope {
+    let mut b = Envelope::builder(origin, from).unwrap();
+    for r in to {
+        b = b.recipient(r).unwrap();
+    }
+    b.message(bytes::Bytes::copy_from_slice(message))
+        .received_at(T0)
+        .envelope_id("Q-0001")
+        .build()
+        .unwrap()
+}
+
+pub fn inbound(p: &Policy, connector: &str, from: &str, to: &[&str]) -> Envelope {
+    let c = p.connector_id(connector).unwrap();
+    envelope(Origin::Inbound { connector: c }, from, to, MESSAGE)
+}
+
+pub fn submitted(from: &str, to: &[&str]) -> Envelope {
+    envelope(Origin::Submitted, from, to, MESSAGE)
+}
+
+pub fn id(p: &Policy, reference: &str) -> EntryId {
+    p.resolve(reference)
+        .unwrap_or_else(|| panic!("{reference} resolves"))
+}
+
+pub fn cid(p: &Policy, name: &str) -> ConnectorId {
+    p.connector_id(name).unwrap()
+}
+
+pub fn addr(s: &str) -> Address {
+    s.parse().unwrap()
+}
+
+pub fn kinds(d: &Decision) -> Vec<EventKind> {
+    d.tracking.iter().map(|e| e.kind).collect()
+}
+
+pub fn direct(rcpt: &str) -> Via {
+    Via {
+        recipient: addr(rcpt),
+        lists: Default::default(),
+    }
+}
+
+pub fn person(name: &str) -> EntryConfig {
+    EntryConfig::mailbox(name)
+        .proxy(format!("SMTP:{name}@example.com"))
+        .proxy(format!("X500:/o=Example/ou=HQ/cn=Recipients/cn={name}"))
+}
+
+pub fn hidden(name: &str) -> EntryConfig {
+    EntryConfig::mailbox(name)
+        .proxy(format!("X500:/o=Example/ou=HQ/cn=Recipients/cn={name}"))
+        .hidden(true)
+}
+
+pub fn ndr(name: &str, smtp: &str) -> EntryConfig {
+    hidden(name).proxy(format!("SMTP:{smtp}"))
+}
