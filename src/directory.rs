@@ -569,23 +569,22 @@ impl Directory {
         Ok(())
     }
 
-    /// Depth-first flattening. Each nested list appears once (its first occurrence);
-    /// leaf members may appear once per list that contains them.
+    /// Depth-first flattening. Every occurrence of a nested list is kept (a list reached
+    /// through two parents appears under each), so that a parent that refuses a sender
+    /// never hides members reachable through another; destinations are de-duplicated
+    /// when a message is decided. The size limit bounds diamond-shaped nesting.
     fn flatten(&self, list: EntryId, limits: &Limits) -> Result<Vec<FlatMember>, ConfigError> {
         let mut out: Vec<FlatMember> = Vec::new();
-        let mut seen_lists = vec![list];
         // Stack of (list, next member index, index of the list's own node in `out`).
         let mut stack: Vec<(EntryId, usize, Option<usize>)> = vec![(list, 0, None)];
-        let too_large = |n: usize| ConfigError::ListTooLarge {
+        let too_large = || ConfigError::ListTooLarge {
             list: self.name_of(list),
-            members: n,
             limit: limits.max_list_members,
         };
         while let Some(&mut (node, ref mut next, own)) = stack.last_mut() {
             let members = self.get(node).map(|e| &e.members[..]).unwrap_or_default();
             let Some(&m) = members.get(*next) else {
-                let len = out.len();
-                let end = u32::try_from(len).map_err(|_| too_large(len))?;
+                let end = u32::try_from(out.len()).map_err(|_| too_large())?;
                 if let Some(slot) = own.and_then(|o| out.get_mut(o)) {
                     slot.end = Some(end);
                 }
@@ -597,17 +596,11 @@ impl Directory {
             let is_list = self
                 .get(m)
                 .is_some_and(|e| e.kind == EntryKind::DistributionList);
-            if is_list {
-                if seen_lists.contains(&m) {
-                    continue;
-                }
-                seen_lists.push(m);
-                if stack.len() >= limits.max_nesting_depth {
-                    return Err(ConfigError::NestingTooDeep {
-                        list: self.name_of(list),
-                        limit: limits.max_nesting_depth,
-                    });
-                }
+            if is_list && stack.len() >= limits.max_nesting_depth {
+                return Err(ConfigError::NestingTooDeep {
+                    list: self.name_of(list),
+                    limit: limits.max_nesting_depth,
+                });
             }
             out.push(FlatMember {
                 entry: m,
@@ -615,36 +608,13 @@ impl Directory {
                 end: None,
             });
             if out.len() > limits.max_list_members {
-                return Err(too_large(self.count_flat(list)));
+                return Err(too_large());
             }
             if is_list {
                 stack.push((m, 0, Some(out.len() - 1)));
             }
         }
         Ok(out)
-    }
-
-    /// Full flattened size, for the error message of an oversized list.
-    fn count_flat(&self, list: EntryId) -> usize {
-        let mut seen = vec![list];
-        let mut todo = vec![list];
-        let mut n = 0usize;
-        while let Some(l) = todo.pop() {
-            for &m in self.get(l).map(|e| &e.members[..]).unwrap_or_default() {
-                let is_list = self
-                    .get(m)
-                    .is_some_and(|e| e.kind == EntryKind::DistributionList);
-                if is_list {
-                    if seen.contains(&m) {
-                        continue;
-                    }
-                    seen.push(m);
-                    todo.push(m);
-                }
-                n += 1;
-            }
-        }
-        n
     }
 }
 
@@ -798,7 +768,6 @@ mod tests {
             err,
             ConfigError::ListTooLarge {
                 list: "all".into(),
-                members: 3,
                 limit: 2
             }
         );

@@ -142,12 +142,10 @@ pub enum ConfigError {
         limit: usize,
     },
     /// A distribution list flattens to more members than the limit.
-    #[error("distribution list {list:?} expands to {members} members, over the limit of {limit}")]
+    #[error("distribution list {list:?} expands to more than the limit of {limit} members")]
     ListTooLarge {
         /// The list.
         list: String,
-        /// Its flattened size.
-        members: usize,
         /// The configured limit.
         limit: usize,
     },

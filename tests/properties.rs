@@ -1,0 +1,728 @@
+//! Property tests over generated policies and envelopes, with a reference model for the
+//! subtle parts (list expansion with restrictions, routing admissibility, exemption).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mail_journal::*;
+use proptest::prelude::*;
+
+/// Reads generation choices from proptest bytes (shrinks towards small organisations).
+struct Choices<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Choices<'_> {
+    fn next(&mut self) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        b
+    }
+    fn pick(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { self.next() as usize % n }
+    }
+    fn chance(&mut self, in_four: u8) -> bool {
+        self.next() % 4 < in_four
+    }
+}
+
+const PATTERNS: [&str; 6] = [
+    "*",
+    "*@partner.example",
+    "*.partner.example",
+    "x@partner.example",
+    "*@far.example",
+    "%@partner.example",
+];
+
+/// A generated organisation, kept as data so the model can read it.
+#[derive(Debug, Clone)]
+struct Org {
+    users: usize,
+    /// Members of list j: names of users or earlier lists.
+    lists: Vec<Vec<String>>,
+    contacts: usize,
+    /// Per user/list name: (accept, reject) lists of names.
+    restrictions: BTreeMap<String, (Option<Vec<String>>, Vec<String>)>,
+    connectors: Vec<Conn>,
+    /// Users whose custom attribute 10 is set, and to what.
+    ca10: BTreeMap<String, String>,
+    rule: Option<(JournalScope, Option<String>)>,
+}
+
+#[derive(Debug, Clone)]
+struct Conn {
+    spaces: Vec<(usize, u32)>,
+    accept: Option<Vec<String>>,
+    reject: Vec<String>,
+    archival: bool,
+    inbound: Option<(bool, usize)>,
+    outbound: Option<(bool, usize)>,
+    prop: bool,
+    accepts_inbound: bool,
+}
+
+fn names(org_users: usize, lists: usize) -> Vec<String> {
+    (0..org_users)
+        .map(|i| format!("u{i}"))
+        .chain((0..lists).map(|j| format!("dl{j}")))
+        .collect()
+}
+
+fn gen_org(data: &[u8]) -> Org {
+    let mut c = Choices { data, pos: 0 };
+    let users = 2 + c.pick(5);
+    let mut lists: Vec<Vec<String>> = Vec::new();
+    for j in 0..c.pick(4) {
+        let pool = names(users, j);
+        let mut members: Vec<String> = (0..1 + c.pick(4))
+            .map(|_| pool[c.pick(pool.len())].clone())
+            .collect();
+        if c.chance(1) {
+            members.push(format!("c{}", c.pick(2)));
+        }
+        members.dedup();
+        lists.push(members);
+    }
+    let contacts = 2;
+    let all = names(users, lists.len());
+    let some = |c: &mut Choices| -> Vec<String> {
+        (0..1 + c.pick(2))
+            .map(|_| all[c.pick(all.len())].clone())
+            .collect()
+    };
+    let mut restrictions = BTreeMap::new();
+    for n in &all {
+        if c.chance(1) {
+            let accept = c.chance(2).then(|| some(&mut c));
+            let reject = if c.chance(2) { some(&mut c) } else { vec![] };
+            restrictions.insert(n.clone(), (accept, reject));
+        }
+    }
+    let mut connectors = Vec::new();
+    for _ in 0..1 + c.pick(3) {
+        let spaces = (0..1 + c.pick(2))
+            .map(|_| (c.pick(PATTERNS.len()), [1, 1, 5, 100][c.pick(4)]))
+            .collect();
+        let accept = c.chance(1).then(|| some(&mut c));
+        let reject = if c.chance(1) { some(&mut c) } else { vec![] };
+        let journal = |c: &mut Choices| c.chance(2).then(|| (c.chance(2), c.pick(2)));
+        let inbound = journal(&mut c);
+        let outbound = journal(&mut c);
+        connectors.push(Conn {
+            spaces,
+            accept,
+            reject,
+            archival: c.chance(2),
+            inbound,
+            outbound,
+            prop: c.chance(2),
+            accepts_inbound: c.chance(3),
+        });
+    }
+    let mut ca10 = BTreeMap::new();
+    for i in 0..users {
+        if c.chance(1) {
+            let v = ["jdl", "j1", "X500:/o=Nowhere/cn=missing"][c.pick(3)];
+            ca10.insert(format!("u{i}"), v.to_string());
+        }
+    }
+    let rule = c.chance(1).then(|| {
+        let scope = [
+            JournalScope::Internal,
+            JournalScope::External,
+            JournalScope::Global,
+        ][c.pick(3)];
+        let who = c.chance(2).then(|| all[c.pick(all.len())].clone());
+        (scope, who)
+    });
+    Org {
+        users,
+        lists,
+        contacts,
+        restrictions,
+        connectors,
+        ca10,
+        rule,
+    }
+}
+
+fn restr(accept: &Option<Vec<String>>, reject: &[String]) -> RestrictionsConfig {
+    let base = match accept {
+        Some(a) => RestrictionsConfig::accept_only(a.clone()),
+        None => RestrictionsConfig::none(),
+    };
+    base.and_reject(reject.to_vec())
+}
+
+fn build(org: &Org) -> Policy {
+    let ca10 = PropTag::custom_attribute(10).unwrap();
+    let mut cfg = PolicyConfig::new("example.com").accepted_domain("example.com");
+    let with_restr = |e: EntryConfig, name: &str| match org.restrictions.get(name) {
+        Some((a, r)) => e.restrictions(restr(a, r)),
+        None => e,
+    };
+    for i in 0..org.users {
+        let n = format!("u{i}");
+        let mut e = EntryConfig::mailbox(&n).proxy(format!("SMTP:{n}@example.com"));
+        if let Some(v) = org.ca10.get(&n) {
+            e = e.property(ca10, v.clone());
+        }
+        cfg = cfg.entry(with_restr(e, &n));
+    }
+    for (j, members) in org.lists.iter().enumerate() {
+        let n = format!("dl{j}");
+        let e = EntryConfig::distribution_list(&n, members.clone())
+            .proxy(format!("SMTP:{n}@example.com"));
+        cfg = cfg.entry(with_restr(e, &n));
+    }
+    for k in 0..org.contacts {
+        cfg = cfg.entry(
+            EntryConfig::contact(format!("c{k}"), format!("ext{k}@far.example"))
+                .proxy(format!("SMTP:c{k}@example.com")),
+        );
+    }
+    cfg = cfg
+        .entry(
+            EntryConfig::mailbox("j0")
+                .proxy("SMTP:j0@example.com")
+                .hidden(true),
+        )
+        .entry(
+            EntryConfig::mailbox("j1")
+                .proxy("SMTP:j1@example.com")
+                .hidden(true),
+        )
+        .entry(
+            EntryConfig::distribution_list("jdl", ["j0", "j1"])
+                .proxy("X500:/o=Example/cn=jdl")
+                .hidden(true),
+        )
+        .entry(
+            EntryConfig::mailbox("ndr0")
+                .proxy("SMTP:ndr0@example.com")
+                .hidden(true),
+        )
+        .entry(
+            EntryConfig::mailbox("ndr1")
+                .proxy("SMTP:ndr1@example.com")
+                .hidden(true),
+        );
+    for (i, c) in org.connectors.iter().enumerate() {
+        let mut cc = ConnectorConfig::new(format!("C{i}"))
+            .restrictions(restr(&c.accept, &c.reject))
+            .archival(c.archival)
+            .accepts_inbound(c.accepts_inbound);
+        for &(p, cost) in &c.spaces {
+            cc = cc.address_space(AddressSpace::new(PATTERNS[p], cost));
+        }
+        let js = |j: Option<(bool, usize)>| match j {
+            None => JournalSettings::default(),
+            Some((global, ndr)) => {
+                let mut s = JournalSettings::default().ndr(format!("ndr{ndr}"));
+                if global || !c.prop {
+                    s = s.target("X500:/o=Example/cn=jdl");
+                }
+                if c.prop {
+                    s = s.recipient_property(ca10);
+                }
+                s
+            }
+        };
+        cc = cc
+            .inbound_journal(js(c.inbound))
+            .outbound_journal(js(c.outbound));
+        cfg = cfg.connector(cc);
+    }
+    if let Some((scope, who)) = &org.rule {
+        let mut r = JournalRuleConfig::new("rule", *scope, "jdl");
+        if let Some(w) = who {
+            r = r.recipient(w.clone());
+        }
+        cfg = cfg.journal_rule(r).rules_ndr("ndr1");
+    }
+    cfg.build().expect("generated policies are valid")
+}
+
+#[derive(Debug, Clone)]
+struct Mail {
+    inbound: Option<usize>,
+    from: String,
+    to: Vec<String>,
+    marker: bool,
+}
+
+fn gen_mail(org: &Org, data: &[u8]) -> Mail {
+    let mut c = Choices { data, pos: 0 };
+    let mut pool: Vec<String> = names(org.users, org.lists.len())
+        .into_iter()
+        .map(|n| format!("{n}@example.com"))
+        .collect();
+    pool.extend(
+        [
+            "c0@example.com",
+            "c1@example.com",
+            "nobody@example.com",
+            "x@partner.example",
+            "y@sub.partner.example",
+            "z@far.example",
+            "w@elsewhere.example",
+            "j0@example.com",
+            "ndr0@example.com",
+        ]
+        .map(String::from),
+    );
+    let senders: Vec<String> = [
+        "<>",
+        "<ghost@example.com>",
+        "<bob@partner.example>",
+        "<ndr0@example.com>",
+        "<ndr1@example.com>",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain((0..org.users).map(|i| format!("<u{i}@example.com>")))
+    .collect();
+    let inbound = c.chance(2).then(|| c.pick(org.connectors.len()));
+    let from = senders[c.pick(senders.len())].clone();
+    let to = (0..1 + c.pick(6))
+        .map(|_| pool[c.pick(pool.len())].clone())
+        .collect();
+    Mail {
+        inbound,
+        from,
+        to,
+        marker: c.chance(1),
+    }
+}
+
+fn message(marker: bool) -> Vec<u8> {
+    let mut m =
+        b"From: someone@example.com\r\nSubject: test\r\nMessage-ID: <p@example.com>\r\n".to_vec();
+    if marker {
+        m.extend_from_slice(b"X-MS-Journal-Report:\r\n");
+    }
+    m.extend_from_slice(b"\r\nbody\r\n");
+    m
+}
+
+fn envelope_of(p: &Policy, mail: &Mail, to: &[String]) -> Envelope {
+    let origin = match mail.inbound {
+        Some(i) => Origin::Inbound {
+            connector: p.connector_id(&format!("C{i}")).unwrap(),
+        },
+        None => Origin::Submitted,
+    };
+    let to: Vec<&str> = to.iter().map(String::as_str).collect();
+    common::envelope(origin, &mail.from, &to, &message(mail.marker))
+}
+
+/// The decision with every list put in a canonical order, for order-independence.
+fn normalized(d: &Decision) -> String {
+    let mut v = d.clone();
+    v.verdicts.sort_by_key(|x| format!("{x:?}"));
+    for e in &mut v.tracking {
+        e.recipients.sort();
+    }
+    v.tracking.sort_by_key(|e| format!("{e:?}"));
+    format!("{v:?}")
+}
+
+/// Reference model: flattened members of a name (users and contacts; lists recursively).
+fn model_members(org: &Org, name: &str, out: &mut BTreeSet<String>) {
+    if let Some(j) = name
+        .strip_prefix("dl")
+        .and_then(|j| j.parse::<usize>().ok())
+    {
+        out.insert(name.to_string());
+        for m in &org.lists[j] {
+            model_members(org, m, out);
+        }
+    } else {
+        out.insert(name.to_string());
+    }
+}
+
+fn model_set(org: &Org, refs: &[String]) -> BTreeSet<String> {
+    let mut s = BTreeSet::new();
+    for r in refs {
+        model_members(org, r, &mut s);
+    }
+    s
+}
+
+/// Model of restrictions: may `sender` (a directory name, trusted or not) send to `target`?
+fn model_admits(
+    accept: &Option<Vec<String>>,
+    reject: &[String],
+    org: &Org,
+    sender: Option<&str>,
+    trusted: bool,
+) -> bool {
+    if let Some(s) = sender {
+        if model_set(org, reject).contains(s) {
+            return false;
+        }
+    }
+    match accept {
+        None => true,
+        Some(a) => trusted && sender.is_some_and(|s| model_set(org, a).contains(s)),
+    }
+}
+
+fn model_glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => model_glob(&p[1..], s) || (!s.is_empty() && model_glob(p, &s[1..])),
+        (Some(b'%'), Some(_)) => model_glob(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => model_glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// Model: the local names that receive the message (delivered), the names refused on
+/// the way (non-delivered), and per envelope recipient whether it is accepted.
+struct Model {
+    accepted: Vec<bool>,
+    delivered: BTreeSet<String>,
+    external: BTreeSet<String>,
+}
+
+fn model(org: &Org, mail: &Mail) -> Model {
+    let sender_name = mail
+        .from
+        .trim_matches(|c| c == '<' || c == '>')
+        .strip_suffix("@example.com")
+        .filter(|n| n.starts_with('u'))
+        .map(str::to_string);
+    let trusted = mail.inbound.is_none();
+    let sender = sender_name.as_deref();
+    let restr_of = |n: &str| org.restrictions.get(n).cloned().unwrap_or((None, vec![]));
+    let admits_entry = |n: &str| {
+        let (a, r) = restr_of(n);
+        model_admits(&a, &r, org, sender, trusted)
+    };
+    let routable = |addr: &str| {
+        org.connectors.iter().any(|c| {
+            c.spaces
+                .iter()
+                .any(|&(p, _)| model_glob(PATTERNS[p].as_bytes(), addr.as_bytes()))
+                && model_admits(&c.accept, &c.reject, org, sender, trusted)
+        })
+    };
+    let gate_ok = match mail.inbound {
+        Some(i) => org.connectors[i].accepts_inbound,
+        None => true,
+    };
+    let mut m = Model {
+        accepted: vec![],
+        delivered: BTreeSet::new(),
+        external: BTreeSet::new(),
+    };
+    fn walk(
+        org: &Org,
+        name: &str,
+        m: &mut Model,
+        admits: &dyn Fn(&str) -> bool,
+        routable: &dyn Fn(&str) -> bool,
+        seen: &mut BTreeSet<String>,
+    ) {
+        if !admits(name) {
+            return;
+        }
+        if let Some(j) = name
+            .strip_prefix("dl")
+            .and_then(|j| j.parse::<usize>().ok())
+        {
+            if !seen.insert(name.to_string()) {
+                return;
+            }
+            for mem in &org.lists[j] {
+                walk(org, mem, m, admits, routable, seen);
+            }
+        } else if let Some(k) = name.strip_prefix('c') {
+            let t = format!("ext{k}@far.example");
+            if routable(&t) {
+                m.external.insert(t);
+            }
+        } else {
+            m.delivered.insert(name.to_string());
+        }
+    }
+    for r in &mail.to {
+        let (local, domain) = r.split_once('@').unwrap();
+        let ok = if !gate_ok {
+            false
+        } else if domain != "example.com" {
+            if mail.inbound.is_none() && routable(r) {
+                m.external.insert(r.clone());
+                true
+            } else {
+                false
+            }
+        } else {
+            let known = local.starts_with('u')
+                || local.starts_with("dl")
+                || local.starts_with('c')
+                || local == "j0"
+                || local == "ndr0";
+            if !known || !admits_entry(local) {
+                false
+            } else if let Some(k) = local.strip_prefix('c') {
+                let t = format!("ext{k}@far.example");
+                let ok = routable(&t);
+                if ok {
+                    m.external.insert(t);
+                }
+                ok
+            } else {
+                walk(
+                    org,
+                    local,
+                    &mut m,
+                    &admits_entry,
+                    &routable,
+                    &mut BTreeSet::new(),
+                );
+                true
+            }
+        };
+        m.accepted.push(ok);
+    }
+    m
+}
+
+fn name_of(p: &Policy, id: EntryId) -> String {
+    p.entry(id).unwrap().name().to_string()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn decisions_satisfy_the_invariants(org_bytes in prop::collection::vec(any::<u8>(), 0..96),
+                                        mail_bytes in prop::collection::vec(any::<u8>(), 0..24),
+                                        shuffle in any::<u64>()) {
+        let org = gen_org(&org_bytes);
+        let p = build(&org);
+        let mail = gen_mail(&org, &mail_bytes);
+        let env = envelope_of(&p, &mail, &mail.to);
+        let d = p.decide(&env);
+
+        // Every envelope recipient gets exactly one verdict, in order.
+        prop_assert_eq!(d.verdicts.len(), env.recipients().len());
+        for (v, r) in d.verdicts.iter().zip(env.recipients()) {
+            prop_assert_eq!(&v.recipient, &r.address);
+        }
+        // Every final destination appears exactly once.
+        let locals: BTreeSet<_> = d.deliveries.iter().map(|x| x.entry).collect();
+        prop_assert_eq!(locals.len(), d.deliveries.len());
+        let externals: Vec<_> = d.transfers.iter().flat_map(|t| t.recipients.iter().map(|r| r.address.clone())).collect();
+        let unique: BTreeSet<_> = externals.iter().cloned().collect();
+        prop_assert_eq!(unique.len(), externals.len());
+        let conns: BTreeSet<_> = d.transfers.iter().map(|t| t.connector).collect();
+        prop_assert_eq!(conns.len(), d.transfers.len());
+
+        // The reference model agrees on acceptance and destinations.
+        let m = model(&org, &mail);
+        let accepted: Vec<bool> = d.verdicts.iter().map(|v| v.disposition.is_accepted()).collect();
+        prop_assert_eq!(&accepted, &m.accepted, "acceptance differs for {:?}", mail);
+        let delivered: BTreeSet<String> = d.deliveries.iter().map(|x| name_of(&p, x.entry)).collect();
+        prop_assert_eq!(&delivered, &m.delivered);
+        let ext: BTreeSet<String> = unique.iter().map(|a| a.to_string()).collect();
+        prop_assert_eq!(&ext, &m.external);
+
+        // Deterministic, and independent of recipient order.
+        prop_assert_eq!(&p.decide(&env), &d);
+        let mut shuffled = mail.to.clone();
+        let n = shuffled.len();
+        let mut s = shuffle;
+        for i in (1..n).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (s >> 33) as usize % (i + 1));
+        }
+        let d2 = p.decide(&envelope_of(&p, &mail, &shuffled));
+        prop_assert_eq!(normalized(&d2), normalized(&d));
+
+        // No journal copy's envelope sender is the original sender (unless that sender
+        // is itself a journal-NDR mailbox); it is always an NDR address.
+        for j in &d.journal_copies {
+            prop_assert!(p.is_journal_ndr(j.ndr));
+            prop_assert_eq!(p.entry(j.ndr).unwrap().primary_smtp(), Some(&j.reverse_path));
+            if let Some(sender) = env.reverse_path().address() {
+                if p.entry_by_address(sender.as_str()).is_none_or(|e| !p.is_journal_ndr(e)) {
+                    prop_assert_ne!(&j.reverse_path, sender);
+                }
+            }
+            prop_assert!(!j.recipients.is_empty());
+            prop_assert!(!j.reasons.is_empty());
+        }
+
+        // No inbound envelope is relayed to an external address: only directory contacts
+        // forward outside.
+        if mail.inbound.is_some() {
+            prop_assert!(d.verdicts.iter().all(|v| !matches!(v.disposition, Disposition::Relay(_))));
+            prop_assert!(d.transfers.iter().all(|t| t.recipients.iter().all(|r| r.contact.is_some())));
+        }
+
+        // A sender on a reject list never passes: not to an entry, not through a list,
+        // not through a connector.
+        if let Some(sender) = env.reverse_path().address().and_then(|a| p.entry_by_address(a.as_str())) {
+            let sname = name_of(&p, sender);
+            let rejects = |name: &str| org.restrictions.get(name).is_some_and(|(_, r)| model_set(&org, r).contains(&sname));
+            for del in &d.deliveries {
+                prop_assert!(!rejects(&name_of(&p, del.entry)));
+                for l in &del.via.lists {
+                    prop_assert!(!rejects(&name_of(&p, *l)));
+                }
+            }
+            for t in &d.transfers {
+                let c = &org.connectors[t.connector.index()];
+                prop_assert!(!model_set(&org, &c.reject).contains(&sname));
+            }
+        }
+
+        // Tracking: one receipt event, and a SEND for every transfer.
+        prop_assert_eq!(d.tracking.iter().filter(|e| matches!(e.kind, EventKind::Receive | EventKind::Submit)).count(), 1);
+        prop_assert_eq!(d.tracking.iter().filter(|e| e.kind == EventKind::Send).count(), d.transfers.len());
+        prop_assert_eq!(d.tracking.iter().filter(|e| e.kind == EventKind::Journal).count(), d.journal_copies.len());
+    }
+
+    #[test]
+    fn journal_copies_fed_back_are_exempt_and_nobody_else_is(org_bytes in prop::collection::vec(any::<u8>(), 0..96),
+                                                              mail_bytes in prop::collection::vec(any::<u8>(), 0..24),
+                                                              user in 0usize..8) {
+        let org = gen_org(&org_bytes);
+        let p = build(&org);
+        let mail = gen_mail(&org, &mail_bytes);
+        let d = p.decide(&envelope_of(&p, &mail, &mail.to));
+        for copy in &d.journal_copies {
+            let to: Vec<String> = copy.recipients.iter().map(|dst| match dst {
+                Destination::Local(e) => p.entry(*e).unwrap().primary_smtp().unwrap().to_string(),
+                Destination::External { address, .. } => address.to_string(),
+                _ => unreachable!(),
+            }).collect();
+            let from = format!("<{}>", copy.reverse_path);
+            for marker in [true, false] {
+                // Fed back as Submitted under its own envelope: exempt.
+                let fed = Mail { inbound: None, from: from.clone(), to: to.clone(), marker };
+                let again = p.decide(&envelope_of(&p, &fed, &to));
+                prop_assert!(again.journal_exempt);
+                prop_assert!(again.journal_copies.is_empty());
+                prop_assert!(again.archive_copies.is_empty());
+                prop_assert!(!again.suspected_evasion);
+            }
+            // From the Internet, or from an ordinary user: never exempt; flagged when the
+            // marker is present.
+            let ordinary = format!("<u{}@example.com>", user % org.users);
+            let mut others: Vec<Mail> = vec![Mail { inbound: None, from: ordinary, to: to.clone(), marker: true }];
+            for i in 0..org.connectors.len() {
+                others.push(Mail { inbound: Some(i), from: from.clone(), to: to.clone(), marker: true });
+            }
+            for other in others {
+                let d = p.decide(&envelope_of(&p, &other, &to));
+                prop_assert!(!d.journal_exempt);
+                prop_assert!(d.suspected_evasion);
+            }
+        }
+    }
+}
+
+/// The generator reaches every interesting case often enough for the properties above to
+/// mean something.
+#[test]
+fn generator_covers_the_interesting_cases() {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rng: u64 = 42;
+    let mut bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                rng = rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (rng >> 56) as u8
+            })
+            .collect()
+    };
+    for _ in 0..2000 {
+        let org = gen_org(&bytes(96));
+        let p = build(&org);
+        let mail = gen_mail(&org, &bytes(24));
+        let d = p.decide(&envelope_of(&p, &mail, &mail.to));
+        let mut hit = |k| *seen.entry(k).or_default() += 1;
+        if !d.journal_copies.is_empty() {
+            hit("journal copy");
+        }
+        if d.journal_copies.iter().any(|j| j.reasons.len() > 1) {
+            hit("several reasons");
+        }
+        if !d.archive_copies.is_empty() {
+            hit("archive copy");
+        }
+        if !d.transfers.is_empty() {
+            hit("transfer");
+        }
+        if !d.non_deliveries.is_empty() {
+            hit("non-delivery");
+        }
+        if d.rejections()
+            .any(|(_, r)| matches!(r.reason, RejectReason::Restricted { .. }))
+        {
+            hit("entry restriction");
+        }
+        if d.rejections()
+            .any(|(_, r)| matches!(r.reason, RejectReason::ConnectorRestricted { .. }))
+        {
+            hit("connector restriction");
+        }
+        if d.rejections()
+            .any(|(_, r)| r.reason == RejectReason::RelayDenied)
+        {
+            hit("relay denied");
+        }
+        if d.verdicts
+            .iter()
+            .any(|v| matches!(v.disposition, Disposition::Expand(_)))
+        {
+            hit("expansion");
+        }
+        if d.verdicts
+            .iter()
+            .any(|v| matches!(v.disposition, Disposition::Forward { .. }))
+        {
+            hit("forward");
+        }
+        if d.journal_exempt {
+            hit("exempt");
+        }
+        if d.suspected_evasion {
+            hit("evasion");
+        }
+        if d.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::UnresolvedJournalProperty { .. }))
+        {
+            hit("unresolved property");
+        }
+    }
+    for k in [
+        "journal copy",
+        "several reasons",
+        "archive copy",
+        "transfer",
+        "non-delivery",
+        "entry restriction",
+        "connector restriction",
+        "relay denied",
+        "expansion",
+        "forward",
+        "exempt",
+        "evasion",
+        "unresolved property",
+    ] {
+        assert!(seen.get(k).copied().unwrap_or(0) >= 5, "{k}: {seen:?}");
+    }
+    eprintln!("{seen:?}");
+}
