@@ -44,6 +44,32 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Sets [`Limits::max_recipients`].
+    pub fn max_recipients(mut self, n: usize) -> Self {
+        self.max_recipients = n;
+        self
+    }
+    /// Sets [`Limits::max_list_members`].
+    pub fn max_list_members(mut self, n: usize) -> Self {
+        self.max_list_members = n;
+        self
+    }
+    /// Sets [`Limits::max_nesting_depth`].
+    pub fn max_nesting_depth(mut self, n: usize) -> Self {
+        self.max_nesting_depth = n;
+        self
+    }
+    /// Sets [`Limits::max_header_bytes`].
+    pub fn max_header_bytes(mut self, n: usize) -> Self {
+        self.max_header_bytes = n;
+        self
+    }
+    /// Sets [`Limits::max_expansion`].
+    pub fn max_expansion(mut self, n: usize) -> Self {
+        self.max_expansion = n;
+        self
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         for (name, value) in [
             ("max_recipients", self.max_recipients),
