@@ -62,6 +62,7 @@ pub mod directory;
 mod engine;
 pub mod envelope;
 pub mod error;
+mod explain;
 mod headers;
 pub mod journal;
 pub mod policy;
