@@ -89,3 +89,8 @@ pub use policy::{
 };
 pub use proptag::PropTag;
 pub use restrict::{RestrictionKind, RestrictionsConfig};
+
+/// The README's examples run as doctests, so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
