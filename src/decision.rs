@@ -94,6 +94,7 @@ pub enum RejectReason {
 
 /// A refusal: the SMTP reply and the reason behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Rejection {
     /// The reply to give (at RCPT time for inbound mail, in a DSN for submitted mail).
     pub reply: SmtpReply,
@@ -222,6 +223,7 @@ pub struct Transfer {
 /// An expanded member (or nested list) that will not receive the message although its
 /// envelope recipient was accepted; the transport reports it in a DSN.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct NonDelivery {
     /// The member, nested list or contact that failed.
     pub entry: EntryId,
@@ -306,6 +308,7 @@ pub enum JournalFormat {
 
 /// A journal copy to send: one per journal-NDR address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct JournalCopy {
     /// The journal-NDR mailbox.
     pub ndr: EntryId,
@@ -376,6 +379,7 @@ pub enum EventKind {
 /// One message-tracking event. Envelope id, Message-ID, sender, size and time are the
 /// decision's and the envelope's, common to every event.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TrackingEvent {
     /// What happened.
     pub kind: EventKind,

@@ -495,6 +495,13 @@ impl Policy {
 /// Connector ids by lower-cased name.
 type ConnectorNames = HashMap<Box<str>, ConnectorId>;
 
+/// `Policy` is shared across threads behind an `Arc`.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Policy>();
+    assert_send_sync::<crate::decision::Decision>();
+};
+
 fn build_connectors(
     cfg: &PolicyConfig,
     dir: &Directory,
