@@ -131,6 +131,8 @@ pub fn config() -> PolicyConfig {
                 .recipient("legal"),
         )
         .rules_ndr("RulesJournalNDR")
+        // A real deployment keeps a long random value here, out of version control.
+        .render_secret("demo-secret-not-for-production")
 }
 
 /// The demo policy, built.

@@ -18,6 +18,7 @@ use crate::envelope::{Envelope, Origin, Recipient};
 use crate::headers;
 use crate::journal::JournalInputs;
 use crate::policy::Policy;
+use crate::render::mime::one_line;
 use crate::restrict::{RestrictionKind, SenderIdentity};
 use crate::route::{Route, route};
 
@@ -121,12 +122,6 @@ where
             }
         }
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 fn reject(

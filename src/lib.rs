@@ -67,6 +67,7 @@ mod headers;
 pub mod journal;
 pub mod policy;
 pub mod proptag;
+pub mod render;
 pub mod restrict;
 mod route;
 

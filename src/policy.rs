@@ -181,6 +181,10 @@ pub struct PolicyConfig {
     pub journal_format: JournalFormat,
     /// Limits.
     pub limits: Limits,
+    /// A private value mixed into generated MIME boundaries and Message-IDs, so that an
+    /// outsider cannot predict a report's boundary and plant it in a message. Set it to a
+    /// long random string kept with the configuration; rendering stays deterministic.
+    pub render_secret: String,
 }
 
 impl PolicyConfig {
@@ -195,7 +199,14 @@ impl PolicyConfig {
             rules_ndr: None,
             journal_format: JournalFormat::default(),
             limits: Limits::default(),
+            render_secret: String::new(),
         }
+    }
+
+    /// Sets the render secret (see [`PolicyConfig::render_secret`]).
+    pub fn render_secret(mut self, secret: impl Into<String>) -> Self {
+        self.render_secret = secret.into();
+        self
     }
 
     /// Adds an accepted domain.
@@ -324,6 +335,8 @@ pub struct Policy {
     pub(crate) journal: JournalIndex,
     pub(crate) limits: Limits,
     pub(crate) format: JournalFormat,
+    pub(crate) render_key: [u8; 16],
+    has_secret: bool,
 }
 
 impl Policy {
@@ -340,6 +353,7 @@ impl Policy {
         let dir = Directory::build(&cfg.entries, &cfg.limits)?;
         let (connectors, connector_names) = build_connectors(cfg, &dir)?;
         let journal = JournalIndex::build(cfg, &dir, &connectors)?;
+        let render_key = derive_key(&org, &cfg.render_secret);
         Ok(Policy {
             organisation: org.into(),
             accepted,
@@ -349,6 +363,8 @@ impl Policy {
             journal,
             limits: cfg.limits.clone(),
             format: cfg.journal_format,
+            render_key,
+            has_secret: !cfg.render_secret.is_empty(),
         })
     }
 
@@ -472,6 +488,9 @@ impl Policy {
                 value: value.to_owned(),
             });
         }
+        if !self.has_secret {
+            out.push(AuditWarning::NoRenderSecret);
+        }
         let archiving: Vec<&str> = self
             .connectors
             .iter()
@@ -501,6 +520,16 @@ const _: () = {
     assert_send_sync::<Policy>();
     assert_send_sync::<crate::decision::Decision>();
 };
+
+/// A 128-bit SipHash key from the organisation and the render secret.
+fn derive_key(organisation: &str, secret: &str) -> [u8; 16] {
+    use std::hash::Hasher;
+    let mut h = siphasher::sip128::SipHasher24::new_with_keys(0x6d61_696c, 0x6a6f_7572);
+    h.write(organisation.as_bytes());
+    h.write_u8(0xff);
+    h.write(secret.as_bytes());
+    siphasher::sip128::Hasher128::finish128(&h).as_bytes()
+}
 
 fn build_connectors(
     cfg: &PolicyConfig,
@@ -645,6 +674,9 @@ pub enum AuditWarning {
         /// The value.
         value: String,
     },
+    /// No render secret is set: report boundaries are predictable to anyone who knows
+    /// the envelope id, so a crafted message could plant one.
+    NoRenderSecret,
     /// A connector anyone can use has archival off while another has it on: mail can
     /// leave without being archived.
     ArchivalBypass {
@@ -677,6 +709,9 @@ impl fmt::Display for AuditWarning {
             } => write!(
                 f,
                 "entry {entry:?}: {property} = {value:?} resolves to nothing; its journal copies go to the NDR mailbox"
+            ),
+            AuditWarning::NoRenderSecret => f.write_str(
+                "no render secret is set: journal report boundaries can be predicted from the envelope id",
             ),
             AuditWarning::ArchivalBypass {
                 connector,

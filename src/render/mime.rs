@@ -1,0 +1,264 @@
+//! Small, allocation-conscious MIME building blocks: RFC 5322 dates, RFC 2047 encoded
+//! words, quoted-printable, header folding, and keyed identifiers.
+
+use std::fmt::Write;
+use std::hash::Hasher;
+
+use siphasher::sip128::{Hasher128, SipHasher24};
+
+use crate::envelope::Timestamp;
+
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `Sun, 22 Nov 2026 10:14:03 +0000`.
+pub(crate) fn rfc5322_date(t: Timestamp) -> String {
+    let (y, mo, d, h, mi, s) = t.civil();
+    let wd = WEEKDAYS
+        .get(t.unix_seconds().div_euclid(86_400).rem_euclid(7) as usize)
+        .copied()
+        .unwrap_or("Thu");
+    let mon = MONTHS
+        .get(mo.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or("Jan");
+    format!("{wd}, {d} {mon} {y:04} {h:02}:{mi:02}:{s:02} +0000")
+}
+
+/// Replaces every control character (CR and LF included) with a space: the text can no
+/// longer break out of the header or line it is written into.
+pub(crate) fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn b64_char(i: u32) -> char {
+    char::from(B64.get((i & 63) as usize).copied().unwrap_or(b'A'))
+}
+
+/// Standard base64 with padding.
+pub(crate) fn base64(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(b64_char(n >> 18));
+        out.push(b64_char(n >> 12));
+        out.push(if chunk.len() > 1 {
+            b64_char(n >> 6)
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 { b64_char(n) } else { '=' });
+    }
+    out
+}
+
+/// Whether text can stand in a header as it is (printable ASCII, no encoded-word
+/// look-alike).
+fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b)) && !s.contains("=?")
+}
+
+/// Header text (unstructured): as is when plain ASCII, else RFC 2047 `B` encoded words
+/// of at most 75 characters, folded. Control characters become spaces first.
+pub(crate) fn encode_text(s: &str) -> String {
+    let s = one_line(s);
+    if is_plain(&s) {
+        return s;
+    }
+    let mut out = String::new();
+    let mut chunk = String::new();
+    // 45 input bytes make 60 base64 characters: with "=?UTF-8?B?" and "?=", 72.
+    for c in s.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            push_word(&mut out, &chunk);
+            chunk.clear();
+        }
+        chunk.push(c);
+    }
+    if !chunk.is_empty() {
+        push_word(&mut out, &chunk);
+    }
+    out
+}
+
+fn push_word(out: &mut String, chunk: &str) {
+    if !out.is_empty() {
+        out.push_str("\r\n ");
+    }
+    out.push_str("=?UTF-8?B?");
+    out.push_str(&base64(chunk.as_bytes()));
+    out.push_str("?=");
+}
+
+/// A display name as a phrase: an atom run, a quoted string, or encoded words.
+fn encode_phrase(name: &str) -> String {
+    let name = one_line(name);
+    let name = name.trim();
+    if !is_plain(name) {
+        return encode_text(name);
+    }
+    let atext = |c: char| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c);
+    if name.chars().all(atext) {
+        return name.to_owned();
+    }
+    let mut q = String::with_capacity(name.len() + 2);
+    q.push('"');
+    for c in name.chars() {
+        if c == '"' || c == '\\' {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
+/// `Name <addr>` or `<addr>`; `None` when the address is missing or not a valid SMTP
+/// address (so nothing unparsed reaches a header).
+pub(crate) fn mailbox(name: Option<&str>, address: Option<&str>) -> Option<String> {
+    let addr = crate::address::Address::parse(address?).ok()?;
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(format!("{} <{addr}>", encode_phrase(n))),
+        None => Some(format!("<{addr}>")),
+    }
+}
+
+/// `Name: a,\r\n b` — one mailbox a line, so no line grows past the limit.
+pub(crate) fn address_header(out: &mut String, name: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    out.push_str(name);
+    out.push_str(": ");
+    out.push_str(&items.join(",\r\n "));
+    out.push_str("\r\n");
+}
+
+/// Quoted-printable (RFC 2045) with CRLF hard breaks and soft breaks before 76.
+pub(crate) fn quoted_printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (n, line) in text.split("\r\n").enumerate() {
+        if n > 0 {
+            out.push_str("\r\n");
+        }
+        let mut col = 0usize;
+        let bytes = line.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let last = i + 1 == bytes.len();
+            let literal =
+                (b == b' ' || b == b'\t') && !last || (33..=126).contains(&b) && b != b'=';
+            let width = if literal { 1 } else { 3 };
+            if col + width > 75 {
+                out.push_str("=\r\n");
+                col = 0;
+            }
+            if literal {
+                out.push(char::from(b));
+            } else {
+                let _ = write!(out, "={b:02X}");
+            }
+            col += width;
+        }
+    }
+    out
+}
+
+/// A keyed 128-bit hash as 32 hex digits: deterministic for the same inputs and key,
+/// unpredictable without the key.
+pub(crate) fn keyed_hex(key: &[u8; 16], parts: &[&[u8]]) -> String {
+    let mut h = SipHasher24::new_with_key(key);
+    for p in parts {
+        h.write_usize(p.len());
+        h.write(p);
+    }
+    let mut s = String::with_capacity(32);
+    for b in h.finish128().as_bytes() {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A sample of a message for keyed identifiers: its length and first and last 512 bytes,
+/// so identifiers vary with the content at a cost independent of its size.
+pub(crate) fn sample(message: &[u8]) -> [&[u8]; 2] {
+    let n = message.len();
+    let head = message.get(..n.min(512)).unwrap_or_default();
+    let tail = message.get(n.saturating_sub(512)..).unwrap_or_default();
+    [head, tail]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            rfc5322_date(Timestamp::from_unix(1_795_342_443)),
+            "Sun, 22 Nov 2026 10:14:03 +0000"
+        );
+        assert_eq!(
+            rfc5322_date(Timestamp::from_unix(0)),
+            "Thu, 1 Jan 1970 00:00:00 +0000"
+        );
+    }
+
+    #[test]
+    fn base64_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn header_text() {
+        assert_eq!(encode_text("Q3 numbers"), "Q3 numbers");
+        assert_eq!(encode_text("a\r\nBcc: evil@x"), "a  Bcc: evil@x");
+        let e = encode_text("Zahlen für Q3");
+        assert!(e.starts_with("=?UTF-8?B?") && e.ends_with("?="), "{e}");
+        let long = encode_text(&"ü".repeat(100));
+        assert!(long.split("\r\n ").all(|w| w.len() <= 75), "{long}");
+        assert!(encode_text("=?utf-8?q?fake?=").starts_with("=?UTF-8?B?"));
+    }
+
+    #[test]
+    fn mailboxes() {
+        assert_eq!(
+            mailbox(Some("Bob"), Some("bob@x.example")).unwrap(),
+            "Bob <bob@x.example>"
+        );
+        assert_eq!(
+            mailbox(Some("Doe, John"), Some("j@x.example")).unwrap(),
+            "\"Doe, John\" <j@x.example>"
+        );
+        assert_eq!(mailbox(None, Some("j@x.example")).unwrap(), "<j@x.example>");
+        assert!(mailbox(Some("x"), Some("not an address\r\nBcc: y@z")).is_none());
+        assert!(
+            mailbox(Some("Jürgen"), Some("j@x.example"))
+                .unwrap()
+                .starts_with("=?UTF-8?B?")
+        );
+    }
+
+    #[test]
+    fn qp() {
+        assert_eq!(quoted_printable("a=b"), "a=3Db");
+        assert_eq!(quoted_printable("für"), "f=C3=BCr");
+        assert_eq!(quoted_printable("end "), "end=20");
+        let long = quoted_printable(&"x".repeat(200));
+        assert!(long.split("\r\n").all(|l| l.len() <= 76));
+    }
+}
