@@ -5,6 +5,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mail_journal::render;
 use mail_journal::*;
 use proptest::prelude::*;
 
@@ -725,4 +726,107 @@ fn generator_covers_the_interesting_cases() {
         assert!(seen.get(k).copied().unwrap_or(0) >= 5, "{k}: {seen:?}");
     }
     eprintln!("{seen:?}");
+}
+
+fn attached_part(report: &[u8]) -> Option<Vec<u8>> {
+    use mail_parser::{MessageParser, MimeHeaders};
+    let m = MessageParser::new().parse(report)?;
+    let boundary = m.content_type()?.attribute("boundary")?.to_owned();
+    let part = m.parts.iter().find(|p| {
+        p.content_type()
+            .is_some_and(|ct| ct.ctype() == "message" && ct.subtype() == Some("rfc822"))
+    })?;
+    let mut body = report.get(part.offset_body as usize..part.offset_end as usize)?;
+    // See tests/render.rs: mail-parser can run the last part over the closing delimiter.
+    let closing = format!("\r\n--{boundary}--\r\n");
+    if let Some(b) = body.strip_suffix(closing.as_bytes()) {
+        body = b;
+    }
+    Some(body.to_vec())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn rendered_output_parses_and_carries_the_decisions_facts(
+        org_bytes in prop::collection::vec(any::<u8>(), 0..96),
+        mail_bytes in prop::collection::vec(any::<u8>(), 0..24),
+        subject in "\\PC{0,40}",
+        body in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        use mail_parser::{MessageParser, MimeHeaders};
+        let org = gen_org(&org_bytes);
+        let p = build(&org);
+        let mail = gen_mail(&org, &mail_bytes);
+        let mut message = format!("From: Someone <u0@example.com>\r\nTo: x@partner.example\r\nSubject: {subject}\r\nMessage-ID: <prop@example.com>\r\n\r\n").into_bytes();
+        message.extend_from_slice(&body);
+        let origin = match mail.inbound {
+            Some(i) => Origin::Inbound { connector: p.connector_id(&format!("C{i}")).unwrap() },
+            None => Origin::Submitted,
+        };
+        let to: Vec<&str> = mail.to.iter().map(String::as_str).collect();
+        let env = common::envelope(origin, &mail.from, &to, &message);
+        let d = p.decide(&env);
+        let at = Timestamp::from_unix(1_795_342_500);
+
+        for copy in &d.journal_copies {
+            let report = render::journal_report(&p, &env, &d, copy, at).to_vec();
+            let m = MessageParser::new().parse(&report[..]).expect("report parses");
+            prop_assert!(m.header_raw("X-MS-Journal-Report").is_some());
+            prop_assert_eq!(m.message_id().is_some(), true);
+            prop_assert_eq!(attached_part(&report), Some(message.clone()));
+            let summary = m.body_text(0).expect("summary").into_owned();
+            let sender = env.reverse_path().address().map(|a| a.to_string());
+            if let Some(s) = sender {
+                let expected = format!("Sender: {s}");
+                prop_assert!(summary.starts_with(&expected), "{}", summary);
+            }
+            for del in &d.deliveries {
+                let a = p.entry(del.entry).unwrap().display_address();
+                prop_assert!(summary.lines().any(|l| l.split(", ").next().is_some_and(|f| f.ends_with(&format!(": {a}")))), "{} missing in {}", a, summary);
+            }
+            for t in &d.transfers {
+                for r in &t.recipients {
+                    let needle = format!(": {}", r.address);
+                    prop_assert!(summary.contains(&needle));
+                }
+            }
+            prop_assert_eq!(render::journal_message(&p, &env, &d, copy, at).len(), report.len());
+            // The report comes back exempt when fed back under its own envelope.
+            let fed = Envelope::builder(Origin::Submitted, &format!("<{}>", copy.reverse_path)).unwrap()
+                .recipient("u0@example.com").unwrap()
+                .message(report.clone()).envelope_id("fed").build().unwrap();
+            prop_assert!(p.decide(&fed).journal_exempt);
+        }
+        for a in &d.archive_copies {
+            let rec = render::archive_record(&p, &env, &d, a).to_vec();
+            let sender_line = format!("X-Sender: {}\r\n", env.reverse_path());
+            prop_assert!(rec.starts_with(sender_line.as_bytes()));
+            prop_assert!(rec.ends_with(&message));
+            let m = MessageParser::new().parse(&rec[..]).expect("record parses");
+            let receivers: Vec<String> = m.header_values("X-Receiver").filter_map(|v| v.as_text().map(str::to_owned)).collect();
+            for r in &receivers {
+                let inner = r.trim_matches(|c| c == '<' || c == '>');
+                prop_assert!(env.recipients().iter().any(|x| x.address.as_str().eq_ignore_ascii_case(inner)), "{}", r);
+            }
+            prop_assert!(!receivers.is_empty());
+        }
+        if let Some(dsn) = render::dsn(&p, &env, &d, at) {
+            let bytes = dsn.to_vec();
+            let text = String::from_utf8_lossy(&bytes);
+            let m = MessageParser::new().parse(&bytes[..]).expect("dsn parses");
+            prop_assert!(m.content_type().is_some_and(|ct| ct.subtype() == Some("report")));
+            let failed = d.non_deliveries.len() + if env.origin() == Origin::Submitted { d.rejections().count() } else { 0 };
+            prop_assert_eq!(text.matches("\r\nFinal-Recipient: rfc822; ").count(), failed);
+            prop_assert!(env.reverse_path().address().is_some());
+        } else {
+            let reportable = !d.non_deliveries.is_empty() || (env.origin() == Origin::Submitted && d.rejections().count() > 0);
+            prop_assert!(env.reverse_path().is_null() || !reportable);
+        }
+        let csv = render::tracking_log::csv(&p, &env, &d).to_vec();
+        prop_assert_eq!(csv.iter().filter(|&&b| b == b'\n').count(), d.tracking.len());
+        let log55 = render::tracking_log::exchange55(&p, &env, &d).to_vec();
+        prop_assert_eq!(log55.iter().filter(|&&b| b == b'\n').count(), d.tracking.len());
+    }
 }
