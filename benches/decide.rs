@@ -1,54 +1,61 @@
-//! Criterion benches for the hot path.
+//! Criterion benches for the hot path: `decide` for (a) the DESIGN.md scenario 2 inbound
+//! envelope, (b) a submitted envelope from the scenario 1 user with three external
+//! recipients, (c) inbound mail to a 10 000-member list — each against directories of
+//! increasing size — and building a policy of 100 000 entries.
 //!
 //! `cargo bench --bench decide`
 
+mod common;
+
 use std::hint::black_box;
+use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use mail_journal::{Envelope, Origin, Policy, Timestamp, demo};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
-const MESSAGE: &[u8] = b"From: Bob <bob@partner.example>\r\n\
-To: Dave <dave@example.com>\r\n\
-Subject: Q3 numbers\r\n\
-Message-ID: <1234@partner.example>\r\n\
-Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n\
-\r\n\
-The numbers are in.\r\n";
-
-fn envelope(origin: Origin, from: &str, to: &[&str]) -> Envelope {
-    let mut b = Envelope::builder(origin, from).expect("valid sender");
-    for r in to {
-        b = b.recipient(r).expect("valid recipient");
-    }
-    b.message(MESSAGE)
-        .received_at(Timestamp::from_unix(1_795_342_443))
-        .envelope_id("BENCH-1")
-        .build()
-        .expect("valid envelope")
-}
+/// Directory sizes (filler mailboxes on top of the demo organisation). Case (c) needs at
+/// least 10 000 mailboxes for its list, so its smallest directory is 10 000.
+const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
 
 fn decide(c: &mut Criterion) {
-    let policy: Policy = demo::policy().expect("demo policy builds");
-    let main = policy.connector_id("IMS-Main").expect("demo connector");
-    // (a) DESIGN.md scenario 2: inbound mail journaled to a hidden two-member list.
-    let inbound = envelope(
-        Origin::Inbound { connector: main },
-        "<bob@partner.example>",
-        &["dave@example.com"],
-    );
-    // (b) Scenario 1's monitored user sending to three external recipients.
-    let outbound = envelope(
-        Origin::Submitted,
-        "<alice@example.com>",
-        &["x@partner.example", "y@partner.example", "z@other.example"],
-    );
-    c.bench_function("decide/scenario2_inbound", |b| {
-        b.iter(|| policy.decide(black_box(&inbound)))
-    });
-    c.bench_function("decide/scenario1_outbound_3_rcpts", |b| {
-        b.iter(|| policy.decide(black_box(&outbound)))
-    });
+    let mut g = c.benchmark_group("decide");
+    for size in SIZES {
+        let policy = common::scaled(size);
+        let (a, b) = (common::case_a(&policy), common::case_b(&policy));
+        g.bench_with_input(
+            BenchmarkId::new("a_scenario2_inbound", size),
+            &a,
+            |bench, env| bench.iter(|| policy.decide(black_box(env))),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("b_outbound_3_rcpts", size),
+            &b,
+            |bench, env| bench.iter(|| policy.decide(black_box(env))),
+        );
+        let policy = if size < common::BIG_LIST {
+            common::scaled(common::BIG_LIST)
+        } else {
+            policy
+        };
+        let c = common::case_c(&policy);
+        let label = size.max(common::BIG_LIST);
+        g.bench_with_input(
+            BenchmarkId::new("c_list_of_10000", label),
+            &c,
+            |bench, env| bench.iter(|| policy.decide(black_box(env))),
+        );
+    }
+    g.finish();
 }
 
-criterion_group!(benches, decide);
+fn build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("build");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    let cfg = common::scaled_config(100_000);
+    g.bench_function("policy_100000_entries", |bench| {
+        bench.iter(|| mail_journal::Policy::build(black_box(&cfg)).expect("builds"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decide, build);
 criterion_main!(benches);

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::error::AddressError;
+use crate::hash::hash_folded;
 
 /// Longest accepted local part, in bytes (RFC 5321 §4.5.3.1.1).
 const MAX_LOCAL: usize = 64;
@@ -172,14 +173,6 @@ fn validate_domain(domain: &str) -> Result<(), &'static str> {
         }
     }
     Ok(())
-}
-
-/// Feeds `s` to `state` lower-cased (ASCII), without allocating.
-pub(crate) fn hash_folded<H: Hasher>(s: &str, state: &mut H) {
-    for b in s.bytes() {
-        state.write_u8(b.to_ascii_lowercase());
-    }
-    state.write_u8(0xff);
 }
 
 /// Compares two strings ignoring ASCII case, as an ordering.

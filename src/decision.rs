@@ -9,6 +9,7 @@ use smallvec::SmallVec;
 use crate::address::Address;
 use crate::connector::{ConnectorId, Direction};
 use crate::directory::EntryId;
+use crate::envelope::Recipient;
 use crate::policy::RuleId;
 use crate::proptag::PropTag;
 use crate::restrict::RestrictionKind;
@@ -171,22 +172,34 @@ pub struct Verdict {
 
 /// How a final destination was reached: the envelope recipient and the distribution lists
 /// expanded on the way (outermost first; empty for a direct recipient).
+///
+/// The envelope recipient is named by its position in the envelope, which is also its
+/// position in [`Decision::verdicts`]; [`Decision::envelope_recipient`] gives its address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Via {
-    /// The envelope recipient that led here.
-    pub recipient: Address,
+    /// The position of the envelope recipient that led here.
+    pub recipient: u32,
     /// The lists expanded on the way, outermost first.
     pub lists: SmallVec<[EntryId; 2]>,
 }
 
 impl Via {
+    /// A direct recipient: envelope recipient `recipient`, no list expanded.
+    pub fn direct(recipient: u32) -> Self {
+        Via {
+            recipient,
+            lists: SmallVec::new(),
+        }
+    }
+
     /// A canonical rank so that the recorded path does not depend on recipient order:
-    /// fewer expansions first, then the envelope recipient, then the lists.
-    pub(crate) fn rank_cmp(&self, other: &Via) -> std::cmp::Ordering {
+    /// fewer expansions first, then the envelope recipient's address, then the lists.
+    pub(crate) fn rank_cmp(&self, other: &Via, rcpts: &[Recipient]) -> std::cmp::Ordering {
+        let addr = |v: &Via| rcpts.get(v.recipient as usize).map(|r| &r.address);
         self.lists
             .len()
             .cmp(&other.lists.len())
-            .then_with(|| self.recipient.cmp(&other.recipient))
+            .then_with(|| addr(self).cmp(&addr(other)))
             .then_with(|| self.lists.cmp(&other.lists))
     }
 }
@@ -217,7 +230,7 @@ pub struct Transfer {
     /// The connector.
     pub connector: ConnectorId,
     /// Its recipients, sorted by address.
-    pub recipients: SmallVec<[Relayed; 2]>,
+    pub recipients: SmallVec<[Relayed; 4]>,
 }
 
 /// An expanded member (or nested list) that will not receive the message although its
@@ -386,7 +399,7 @@ pub struct TrackingEvent {
     /// The connector involved, if any.
     pub connector: Option<ConnectorId>,
     /// The recipients the event is about.
-    pub recipients: SmallVec<[Party; 1]>,
+    pub recipients: SmallVec<[Party; 4]>,
     /// A related party: the list expanded, the envelope recipient a member came through,
     /// the journal-NDR mailbox of a journal copy.
     pub related: Option<Party>,
@@ -425,9 +438,9 @@ pub struct Decision {
     /// Inbound, outbound or internal.
     pub direction: MessageDirection,
     /// One verdict per envelope recipient, in envelope order.
-    pub verdicts: SmallVec<[Verdict; 2]>,
+    pub verdicts: SmallVec<[Verdict; 4]>,
     /// Local final destinations, sorted by entry, each once.
-    pub deliveries: SmallVec<[Delivery; 2]>,
+    pub deliveries: SmallVec<[Delivery; 4]>,
     /// External final destinations grouped by connector, sorted by connector.
     pub transfers: SmallVec<[Transfer; 1]>,
     /// Expanded members that will not receive the message, sorted by entry.
@@ -462,6 +475,13 @@ impl Decision {
     /// Whether any envelope recipient was accepted.
     pub fn any_accepted(&self) -> bool {
         self.verdicts.iter().any(|v| v.disposition.is_accepted())
+    }
+
+    /// The address of the envelope recipient a destination was reached through.
+    pub fn envelope_recipient(&self, via: &Via) -> Option<&Address> {
+        self.verdicts
+            .get(via.recipient as usize)
+            .map(|v| &v.recipient)
     }
 
     /// The transfer through a connector, if any.

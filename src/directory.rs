@@ -5,12 +5,12 @@
 //! an address index, the flattened membership of every distribution list (cycles are a
 //! configuration error naming the cycle) and flattened restriction sets.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::address::{Address, DistinguishedName, ProxyAddress};
 use crate::error::ConfigError;
+use crate::hash::FxHashMap;
 use crate::policy::Limits;
 use crate::proptag::PropTag;
 use crate::restrict::{Restrictions, RestrictionsConfig};
@@ -189,6 +189,14 @@ pub(crate) struct FlatMember {
     pub end: Option<u32>,
 }
 
+/// A leaf of an open list (see [`Entry::open`]): a final destination and the nested
+/// lists on its canonical path below the list (outermost first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Leaf {
+    pub entry: EntryId,
+    pub chain: smallvec::SmallVec<[EntryId; 1]>,
+}
+
 /// A built directory entry.
 #[derive(Clone, Debug)]
 pub struct Entry {
@@ -203,6 +211,14 @@ pub struct Entry {
     pub(crate) members: Box<[EntryId]>,
     pub(crate) flat: Arc<[FlatMember]>,
     pub(crate) restrictions: Restrictions,
+    /// For a list: no nested list or member restricts anyone and none is a contact, so
+    /// expanding it needs no per-member checks.
+    pub(crate) open: bool,
+    /// For an open list: its unique leaves, sorted by entry, each on its canonical path
+    /// (fewest nested lists, then the smallest ids).
+    pub(crate) leaves: Arc<[Leaf]>,
+    /// For an open list: the nested lists below it, sorted, each once.
+    pub(crate) nested: Arc<[EntryId]>,
 }
 
 impl Entry {
@@ -287,9 +303,9 @@ impl Entry {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Directory {
     pub entries: Vec<Entry>,
-    by_smtp: HashMap<Address, EntryId>,
-    by_dn: HashMap<DistinguishedName, EntryId>,
-    by_name: HashMap<Box<str>, EntryId>,
+    by_smtp: FxHashMap<Address, EntryId>,
+    by_dn: FxHashMap<DistinguishedName, EntryId>,
+    by_name: FxHashMap<Box<str>, EntryId>,
 }
 
 impl Directory {
@@ -430,6 +446,9 @@ impl Directory {
                 members: Box::default(),
                 flat: Arc::from(Vec::new()),
                 restrictions: Restrictions::default(),
+                open: false,
+                leaves: Arc::from(Vec::new()),
+                nested: Arc::from(Vec::new()),
             });
         }
         // Pass 2: members.
@@ -470,7 +489,61 @@ impl Directory {
                 e.restrictions = r;
             }
         }
+        // Pass 5: the fast path of open lists.
+        for i in 0..dir.entries.len() {
+            let Some(e) = dir.entries.get(i) else {
+                continue;
+            };
+            if e.kind != EntryKind::DistributionList {
+                continue;
+            }
+            let open = e.flat.iter().all(|m| {
+                dir.get(m.entry).is_some_and(|x| {
+                    x.restrictions.is_unrestricted() && x.kind != EntryKind::Contact
+                })
+            });
+            if !open {
+                continue;
+            }
+            let (leaves, nested) = dir.leaves_of(EntryId(i as u32));
+            if let Some(e) = dir.entries.get_mut(i) {
+                e.open = true;
+                e.leaves = Arc::from(leaves);
+                e.nested = Arc::from(nested);
+            }
+        }
         Ok(dir)
+    }
+
+    /// The unique leaves of a list on their canonical paths, sorted by entry, and its
+    /// nested lists.
+    fn leaves_of(&self, list: EntryId) -> (Vec<Leaf>, Vec<EntryId>) {
+        let flat = self.get(list).map(|e| &e.flat[..]).unwrap_or_default();
+        let mut leaves = Vec::with_capacity(flat.len());
+        let mut nested = Vec::new();
+        let mut chain: smallvec::SmallVec<[EntryId; 1]> = smallvec::SmallVec::new();
+        for m in flat {
+            chain.truncate(usize::from(m.depth));
+            if m.end.is_some() {
+                nested.push(m.entry);
+                chain.push(m.entry);
+            } else {
+                leaves.push(Leaf {
+                    entry: m.entry,
+                    chain: chain.clone(),
+                });
+            }
+        }
+        leaves.sort_unstable_by(|a, b| {
+            a.entry
+                .cmp(&b.entry)
+                .then_with(|| a.chain.len().cmp(&b.chain.len()))
+                .then_with(|| a.chain.cmp(&b.chain))
+        });
+        leaves.dedup_by_key(|l| l.entry);
+        nested.sort_unstable();
+        nested.dedup();
+        (leaves, nested)
     }
 
     fn index_smtp(

@@ -1,7 +1,6 @@
 //! `Policy::decide`: the per-message hot path. Pure, no I/O, no clock.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::hash::Hash;
 
 use smallvec::{SmallVec, smallvec};
@@ -10,11 +9,12 @@ use crate::address::Address;
 use crate::connector::{ConnectorId, Direction};
 use crate::decision::{
     ArchiveCopy, Decision, Delivery, Destination, Disposition, EnhancedStatus, EventKind,
-    MessageDirection, NonDelivery, Party, RejectReason, Rejection, Relayed, TrackingEvent,
-    Transfer, Verdict, Via, Warning,
+    JournalCopy, MessageDirection, NonDelivery, Party, RejectReason, Rejection, Relayed,
+    TrackingEvent, Transfer, Verdict, Via, Warning,
 };
 use crate::directory::{Entry, EntryId, EntryKind};
 use crate::envelope::{Envelope, Origin, Recipient};
+use crate::hash::FxHashMap;
 use crate::headers;
 use crate::journal::JournalInputs;
 use crate::policy::Policy;
@@ -69,12 +69,17 @@ impl Reached for (ConnectorId, Relayed) {
 }
 
 /// Destinations, each once; when reached twice the canonical (order-independent) path wins.
+///
+/// A linear scan finds small sets; past [`LINEAR_LIMIT`] items a hash index is built,
+/// lazily, only when a look-up needs it (a bulk append of known-fresh items never does).
 struct Unique<T: Reached, const N: usize>
 where
     [T; N]: smallvec::Array<Item = T>,
 {
     items: SmallVec<[T; N]>,
-    index: Option<HashMap<T::Key, usize>>,
+    index: FxHashMap<T::Key, usize>,
+    /// How many of `items` the index covers.
+    indexed: usize,
 }
 
 impl<T: Reached, const N: usize> Unique<T, N>
@@ -84,42 +89,37 @@ where
     fn new() -> Self {
         Unique {
             items: SmallVec::new(),
-            index: None,
+            index: FxHashMap::default(),
+            indexed: 0,
         }
     }
 
-    fn position(&self, key: &T::Key) -> Option<usize> {
-        match &self.index {
-            Some(map) => map.get(key).copied(),
-            None => self.items.iter().position(|i| i.key() == *key),
+    fn position(&mut self, key: &T::Key) -> Option<usize> {
+        if self.items.len() <= LINEAR_LIMIT {
+            return self.items.iter().position(|i| i.key() == *key);
         }
+        if self.indexed < self.items.len() {
+            let fresh = self.items.get(self.indexed..).unwrap_or_default();
+            self.index.reserve(fresh.len());
+            for (i, it) in fresh.iter().enumerate() {
+                self.index.insert(it.key(), self.indexed + i);
+            }
+            self.indexed = self.items.len();
+        }
+        self.index.get(key).copied()
     }
 
-    fn insert(&mut self, item: T) {
+    fn insert(&mut self, rcpts: &[Recipient], item: T) {
         let key = item.key();
         match self.position(&key) {
             Some(at) => {
                 if let Some(slot) = self.items.get_mut(at) {
-                    if item.via().rank_cmp(slot.via()) == std::cmp::Ordering::Less {
+                    if item.via().rank_cmp(slot.via(), rcpts) == std::cmp::Ordering::Less {
                         *slot = item;
                     }
                 }
             }
-            None => {
-                if let Some(map) = &mut self.index {
-                    map.insert(key, self.items.len());
-                } else if self.items.len() >= LINEAR_LIMIT {
-                    let mut map: HashMap<T::Key, usize> = self
-                        .items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, it)| (it.key(), i))
-                        .collect();
-                    map.insert(key, self.items.len());
-                    self.index = Some(map);
-                }
-                self.items.push(item);
-            }
+            None => self.items.push(item),
         }
     }
 }
@@ -167,18 +167,20 @@ struct Run<'a> {
     p: &'a Policy,
     env: &'a Envelope,
     sender: SenderIdentity,
-    deliveries: Unique<Delivery, 2>,
-    external: Unique<(ConnectorId, Relayed), 2>,
+    deliveries: Unique<Delivery, 4>,
+    external: Unique<(ConnectorId, Relayed), 4>,
     non_deliveries: Unique<NonDelivery, 1>,
     expanded: SmallVec<[EntryId; 2]>,
-    parties: Option<Vec<EntryId>>,
+    parties: Option<SmallVec<[EntryId; 16]>>,
     budget: usize,
 }
 
 impl Run<'_> {
     fn party(&mut self, id: EntryId) {
         if let Some(p) = &mut self.parties {
-            p.push(id);
+            if self.p.journal.is_party(id) {
+                p.push(id);
+            }
         }
     }
 
@@ -191,7 +193,7 @@ impl Run<'_> {
         )
     }
 
-    fn recipient(&mut self, rcpt: &Recipient) -> Disposition {
+    fn recipient(&mut self, index: u32, rcpt: &Recipient) -> Disposition {
         let a = &rcpt.address;
         if !self.p.accepted.contains(a.domain()) {
             if matches!(self.env.origin(), Origin::Inbound { .. }) {
@@ -204,18 +206,17 @@ impl Run<'_> {
             }
             return match self.route(a) {
                 Route::Via(c) => {
-                    let via = Via {
-                        recipient: a.clone(),
-                        lists: SmallVec::new(),
-                    };
-                    self.external.insert((
-                        c,
-                        Relayed {
-                            address: a.clone(),
-                            via,
-                            contact: None,
-                        },
-                    ));
+                    self.external.insert(
+                        self.env.recipients(),
+                        (
+                            c,
+                            Relayed {
+                                address: a.clone(),
+                                via: Via::direct(index),
+                                contact: None,
+                            },
+                        ),
+                    );
                     Disposition::Relay(c)
                 }
                 other => Disposition::Reject(route_failure(other)),
@@ -236,10 +237,7 @@ impl Run<'_> {
         if let Err(kind) = e.restrictions.check(self.sender) {
             return Disposition::Reject(restricted(id, e, kind));
         }
-        let direct = || Via {
-            recipient: a.clone(),
-            lists: SmallVec::new(),
-        };
+        let direct = || Via::direct(index);
         match e.kind() {
             EntryKind::DistributionList => {
                 if e.flat.len() > self.budget {
@@ -252,7 +250,7 @@ impl Run<'_> {
                 }
                 self.budget -= e.flat.len();
                 self.party(id);
-                self.expand(id, e, a);
+                self.expand(id, e, index);
                 Disposition::Expand(id)
             }
             EntryKind::Contact => match self.forward(id, e, direct()) {
@@ -267,10 +265,13 @@ impl Run<'_> {
             },
             EntryKind::Mailbox | EntryKind::PublicFolder => {
                 self.party(id);
-                self.deliveries.insert(Delivery {
-                    entry: id,
-                    via: direct(),
-                });
+                self.deliveries.insert(
+                    self.env.recipients(),
+                    Delivery {
+                        entry: id,
+                        via: direct(),
+                    },
+                );
                 Disposition::Deliver(id)
             }
         }
@@ -283,14 +284,17 @@ impl Run<'_> {
         };
         match self.route(target) {
             Route::Via(c) => {
-                self.external.insert((
-                    c,
-                    Relayed {
-                        address: target.clone(),
-                        via,
-                        contact: Some(id),
-                    },
-                ));
+                self.external.insert(
+                    self.env.recipients(),
+                    (
+                        c,
+                        Relayed {
+                            address: target.clone(),
+                            via,
+                            contact: Some(id),
+                        },
+                    ),
+                );
                 Ok(c)
             }
             other => Err(route_failure(other)),
@@ -306,8 +310,41 @@ impl Run<'_> {
     /// Expands a list along its pre-computed flattening. A member (or nested list)
     /// whose restrictions refuse the sender is not delivered and recorded; a refused
     /// nested list's members are skipped.
-    fn expand(&mut self, list: EntryId, e: &Entry, rcpt: &Address) {
+    fn expand(&mut self, list: EntryId, e: &Entry, rcpt: u32) {
         self.mark_expanded(list);
+        if e.open && self.deliveries.items.is_empty() {
+            // Fast path: nothing below restricts or forwards, and nothing has been
+            // delivered yet, so the pre-computed unique leaves are the deliveries.
+            for &n in e.nested.iter() {
+                self.mark_expanded(n);
+            }
+            if let Some(p) = &mut self.parties {
+                p.extend_from_slice(self.p.journal.list_parties(list));
+            }
+            let items = &mut self.deliveries.items;
+            items.reserve(e.leaves.len());
+            for leaf in e.leaves.iter() {
+                let lists: SmallVec<[EntryId; 2]> = match leaf.chain.as_slice() {
+                    [] => SmallVec::from_buf_and_len([list, list], 1),
+                    [one] => SmallVec::from_buf([list, *one]),
+                    more => {
+                        let mut l = SmallVec::with_capacity(1 + more.len());
+                        l.push(list);
+                        l.extend_from_slice(more);
+                        l
+                    }
+                };
+                items.push(Delivery {
+                    entry: leaf.entry,
+                    via: Via {
+                        recipient: rcpt,
+                        lists,
+                    },
+                });
+            }
+            return;
+        }
+        self.deliveries.items.reserve(e.flat.len());
         let mut chain: SmallVec<[EntryId; 4]> = smallvec![list];
         let flat = &e.flat;
         let mut i = 0usize;
@@ -319,15 +356,18 @@ impl Run<'_> {
                 continue;
             };
             let via = Via {
-                recipient: rcpt.clone(),
-                lists: chain.iter().copied().collect(),
+                recipient: rcpt,
+                lists: SmallVec::from_slice(&chain),
             };
             if let Err(kind) = me.restrictions.check(self.sender) {
-                self.non_deliveries.insert(NonDelivery {
-                    entry: m.entry,
-                    via,
-                    rejection: restricted(m.entry, me, kind),
-                });
+                self.non_deliveries.insert(
+                    self.env.recipients(),
+                    NonDelivery {
+                        entry: m.entry,
+                        via,
+                        rejection: restricted(m.entry, me, kind),
+                    },
+                );
                 i = m.end.map_or(next, |end| end as usize).max(next);
                 continue;
             }
@@ -339,18 +379,24 @@ impl Run<'_> {
                 }
                 EntryKind::Contact => match self.forward(m.entry, me, via.clone()) {
                     Ok(_) => self.party(m.entry),
-                    Err(rejection) => self.non_deliveries.insert(NonDelivery {
-                        entry: m.entry,
-                        via,
-                        rejection,
-                    }),
+                    Err(rejection) => self.non_deliveries.insert(
+                        self.env.recipients(),
+                        NonDelivery {
+                            entry: m.entry,
+                            via,
+                            rejection,
+                        },
+                    ),
                 },
                 EntryKind::Mailbox | EntryKind::PublicFolder => {
                     self.party(m.entry);
-                    self.deliveries.insert(Delivery {
-                        entry: m.entry,
-                        via,
-                    });
+                    self.deliveries.insert(
+                        self.env.recipients(),
+                        Delivery {
+                            entry: m.entry,
+                            via,
+                        },
+                    );
                 }
             }
             i = next;
@@ -405,10 +451,10 @@ impl Policy {
             external: Unique::new(),
             non_deliveries: Unique::new(),
             expanded: SmallVec::new(),
-            parties: needs_parties.then(Vec::new),
+            parties: needs_parties.then(SmallVec::new),
             budget: self.limits.max_expansion,
         };
-        let mut verdicts: SmallVec<[Verdict; 2]> =
+        let mut verdicts: SmallVec<[Verdict; 4]> =
             SmallVec::with_capacity(envelope.recipients().len());
         for (i, rcpt) in envelope.recipients().iter().enumerate() {
             let disposition = if i >= self.limits.max_recipients {
@@ -421,7 +467,7 @@ impl Policy {
             } else if let Some(g) = &gate {
                 Disposition::Reject(g.clone())
             } else {
-                run.recipient(rcpt)
+                run.recipient(i as u32, rcpt)
             };
             verdicts.push(Verdict {
                 recipient: rcpt.address.clone(),
@@ -503,7 +549,7 @@ impl Policy {
             }
             let mut parties = run.parties.unwrap_or_default();
             if needs_parties {
-                parties.extend(sender_entry);
+                parties.extend(sender_entry.filter(|&e| self.journal.is_party(e)));
                 parties.sort_unstable();
                 parties.dedup();
             }
@@ -530,7 +576,20 @@ impl Policy {
             (None, false) => MessageDirection::Outbound,
             (None, true) => MessageDirection::Internal,
         };
-        let mut decision = Decision {
+        let tracking = track(
+            &Parts {
+                verdicts: &verdicts,
+                deliveries: &deliveries,
+                transfers: &transfers,
+                non_deliveries: &non_deliveries,
+                archive_copies: &archive_copies,
+                journal_copies: &journal_copies,
+            },
+            envelope,
+            &expanded,
+        );
+        // Built once, in place: the decision is large and moving it costs.
+        Decision {
             direction,
             verdicts,
             deliveries,
@@ -538,28 +597,35 @@ impl Policy {
             non_deliveries,
             archive_copies,
             journal_copies,
-            tracking: Vec::new(),
+            tracking,
             warnings,
             message_id: scan.message_id.map(|r| message.slice(r)),
             size: message.len(),
             journal_exempt,
             suspected_evasion,
-        };
-        decision.tracking = track(&decision, envelope, &expanded);
-        decision
+        }
     }
 }
 
+/// The parts of a decision that tracking reports on.
+struct Parts<'a> {
+    verdicts: &'a [Verdict],
+    deliveries: &'a [Delivery],
+    transfers: &'a [Transfer],
+    non_deliveries: &'a [NonDelivery],
+    archive_copies: &'a [ArchiveCopy],
+    journal_copies: &'a [JournalCopy],
+}
+
 /// The tracking events of a decision (DESIGN §3.7). Connector traffic is always tracked.
-fn track(d: &Decision, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEvent> {
-    let event = |kind, connector, recipients: SmallVec<[Party; 1]>| TrackingEvent {
+fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEvent> {
+    let event = |kind, connector, recipients: SmallVec<[Party; 4]>| TrackingEvent {
         kind,
         connector,
         recipients,
         related: None,
         status: None,
     };
-    let lists_of = |via: &Via| via.lists.first().map(|&l| Party::Entry(l));
     let mut out = Vec::with_capacity(
         2 + expanded.len()
             + d.deliveries.len()
@@ -583,12 +649,34 @@ fn track(d: &Decision, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEven
             smallvec![Party::Entry(list)],
         ));
     }
-    for del in &d.deliveries {
-        let mut e = event(EventKind::Deliver, None, smallvec![Party::Entry(del.entry)]);
-        e.related = lists_of(&del.via);
-        out.push(e);
+    // One DELIVER event per list the deliveries came through (none for direct ones), as
+    // Exchange logs them: the mailboxes, with the list as the related recipient.
+    // Deliveries of one list are usually contiguous: check the previous group first.
+    let first_deliver = out.len();
+    let mut last: Option<(Option<EntryId>, usize)> = None;
+    for del in d.deliveries {
+        let key = del.via.lists.first().copied();
+        let at = match last {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let found = out
+                    .get(first_deliver..)
+                    .and_then(|evs| evs.iter().position(|e| e.related == key.map(Party::Entry)))
+                    .map(|i| first_deliver + i);
+                found.unwrap_or_else(|| {
+                    let mut e = event(EventKind::Deliver, None, SmallVec::new());
+                    e.related = key.map(Party::Entry);
+                    out.push(e);
+                    out.len() - 1
+                })
+            }
+        };
+        last = Some((key, at));
+        if let Some(e) = out.get_mut(at) {
+            e.recipients.push(Party::Entry(del.entry));
+        }
     }
-    for t in &d.transfers {
+    for t in d.transfers {
         let rcpts = t
             .recipients
             .iter()
@@ -613,15 +701,17 @@ fn track(d: &Decision, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEven
         out.push(e);
         report |= env.origin() == Origin::Submitted && r.notify.reports_failure();
     }
-    for n in &d.non_deliveries {
+    for n in d.non_deliveries {
         let mut e = event(EventKind::Fail, None, smallvec![Party::Entry(n.entry)]);
-        e.related = Some(Party::Address(n.via.recipient.clone()));
+        e.related = d
+            .verdicts
+            .get(n.via.recipient as usize)
+            .map(|v| Party::Address(v.recipient.clone()));
         e.status = Some((n.rejection.reply.code, n.rejection.reply.status));
         out.push(e);
         report |= env
             .recipients()
-            .iter()
-            .find(|r| r.address == n.via.recipient)
+            .get(n.via.recipient as usize)
             .is_none_or(|r| r.notify.reports_failure());
     }
     if let (true, Some(sender)) = (report, env.reverse_path().address()) {
@@ -631,14 +721,14 @@ fn track(d: &Decision, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEven
             smallvec![Party::Address(sender.clone())],
         ));
     }
-    for a in &d.archive_copies {
+    for a in d.archive_copies {
         out.push(event(
             EventKind::Archive,
             Some(a.connector),
             SmallVec::new(),
         ));
     }
-    for j in &d.journal_copies {
+    for j in d.journal_copies {
         let rcpts = j
             .recipients
             .iter()

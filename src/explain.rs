@@ -18,8 +18,12 @@ impl Policy {
         self.connector(id).map_or("?", |c| c.name())
     }
 
-    fn via_text(&self, via: &Via) -> String {
-        let mut s = format!("<- {}", via.recipient);
+    fn via_text(&self, d: &Decision, via: &Via) -> String {
+        let rcpt = d
+            .envelope_recipient(via)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let mut s = format!("<- {rcpt}");
         for l in &via.lists {
             let _ = write!(s, " via {}", self.name(*l));
         }
@@ -63,13 +67,18 @@ impl Policy {
         if !d.deliveries.is_empty() {
             s.push_str("deliveries:\n");
             for del in &d.deliveries {
-                let _ = writeln!(s, "  {} {}", self.name(del.entry), self.via_text(&del.via));
+                let _ = writeln!(
+                    s,
+                    "  {} {}",
+                    self.name(del.entry),
+                    self.via_text(d, &del.via)
+                );
             }
         }
         for t in &d.transfers {
             let _ = writeln!(s, "transfer via {}:", self.connector_name(t.connector));
             for r in &t.recipients {
-                let _ = writeln!(s, "  {} {}", r.address, self.via_text(&r.via));
+                let _ = writeln!(s, "  {} {}", r.address, self.via_text(d, &r.via));
             }
         }
         if !d.non_deliveries.is_empty() {
@@ -79,7 +88,7 @@ impl Policy {
                     s,
                     "  {} {}: {}",
                     self.name(n.entry),
-                    self.via_text(&n.via),
+                    self.via_text(d, &n.via),
                     n.rejection.reply
                 );
             }

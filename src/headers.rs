@@ -54,7 +54,7 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
         }
         let rest = message.get(pos..).unwrap_or_default();
         let window = rest.get(..limit - pos).unwrap_or(rest);
-        let (line_len, next) = match window.iter().position(|&b| b == b'\n') {
+        let (line_len, next) = match memchr::memchr(b'\n', window) {
             Some(n) => (n, pos + n + 1),
             None if window.len() < rest.len() => {
                 // The line runs past the limit.
@@ -88,13 +88,19 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
             pos = next;
             continue;
         }
-        let Some(colon) = bytes.iter().position(|&b| b == b':') else {
-            // Not a header line: the header block ends here, without a separator.
+        // The field name: printable ASCII up to the colon (white space allowed before
+        // it, as obsolete syntax has it). Anything else ends the header block here.
+        let Some(colon) = bytes
+            .iter()
+            .position(|&b| b == b':' || !(b == b'\t' || (32..=126).contains(&b)))
+        else {
             break;
         };
+        if bytes.get(colon) != Some(&b':') {
+            break;
+        }
         let name = bytes.get(..colon).unwrap_or_default().trim_ascii_end();
-        let valid_name = !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b));
-        if !valid_name {
+        if name.is_empty() || !name.iter().all(|&b| (33..=126).contains(&b)) {
             break;
         }
         first = false;
@@ -137,6 +143,12 @@ mod tests {
     }
 
     #[test]
+    fn white_space_before_the_colon_is_obsolete_but_allowed() {
+        let s = scan(b"Subject \t: x\r\nX-MS-Journal-Report :\r\n\r\n", LIMIT);
+        assert!(s.journal_marker && s.has_separator);
+    }
+
+    #[test]
     fn folded_message_id_and_case() {
         let m = b"message-id:\r\n   <folded@x.example>\r\nx-ms-journal-report: \r\n\r\n";
         let s = scan(m, LIMIT);
@@ -155,6 +167,7 @@ mod tests {
             b"Subject: unterminated",
             b":empty name\n\n",
             b"Bad Name: x\n\n",
+            b"Tab\tInside: x\nX-MS-Journal-Report:\n\n",
         ] {
             let s = scan(m, LIMIT);
             assert!(s.body_start <= m.len());

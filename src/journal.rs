@@ -2,7 +2,6 @@
 //! journal-NDR addresses, the set of journal system mailboxes used for loop detection,
 //! and the per-message collection of journal copies with de-duplication per NDR address.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use smallvec::SmallVec;
@@ -14,6 +13,7 @@ use crate::decision::{
 };
 use crate::directory::{Directory, EntryId, EntryKind};
 use crate::error::ConfigError;
+use crate::hash::FxHashMap;
 use crate::policy::{JournalRole, PolicyConfig, RuleId};
 use crate::proptag::PropTag;
 use crate::route::{Route, route};
@@ -87,7 +87,7 @@ enum PropValue {
 pub(crate) struct JournalIndex {
     pub rules: Vec<JournalRule>,
     rules_ndr: Option<EntryId>,
-    props: HashMap<(PropTag, EntryId), PropValue>,
+    props: FxHashMap<(PropTag, EntryId), PropValue>,
     /// Journal-NDR mailboxes, sorted.
     ndrs: Vec<EntryId>,
     /// Journal targets, their flattened members and NDR mailboxes, sorted.
@@ -96,6 +96,12 @@ pub(crate) struct JournalIndex {
     system_external: Vec<Address>,
     /// (entry, role) for the audit: targets and their members, and NDR mailboxes.
     roles: Vec<(EntryId, JournalRole)>,
+    /// Per entry: whether journaling can use it as a party of a message (it holds a
+    /// per-recipient journal value, or a rule names it). Others need not be collected.
+    party_flags: Box<[bool]>,
+    /// Per list with such parties below it: those parties (for the fast path of open
+    /// lists, which does not visit members one by one).
+    list_parties: FxHashMap<EntryId, Box<[EntryId]>>,
 }
 
 /// What the engine learned about a message that journaling depends on.
@@ -207,6 +213,36 @@ impl JournalIndex {
                 idx.props.insert((tag, id), value);
             }
         }
+        let mut flags = vec![false; dir.entries.len()];
+        for (_, id) in idx.props.keys() {
+            if let Some(f) = flags.get_mut(id.index()) {
+                *f = true;
+            }
+        }
+        for r in idx.rules.iter().filter(|r| r.enabled) {
+            for id in r.match_set.iter() {
+                if let Some(f) = flags.get_mut(id.index()) {
+                    *f = true;
+                }
+            }
+        }
+        for (i, e) in dir.entries.iter().enumerate() {
+            if e.kind() != EntryKind::DistributionList {
+                continue;
+            }
+            let id = EntryId(i as u32);
+            let mut ps: Vec<EntryId> = dir
+                .flattened(id)
+                .skip(1)
+                .filter(|m| flags.get(m.index()).copied().unwrap_or(false))
+                .collect();
+            if !ps.is_empty() {
+                ps.sort_unstable();
+                ps.dedup();
+                idx.list_parties.insert(id, ps.into_boxed_slice());
+            }
+        }
+        idx.party_flags = flags.into_boxed_slice();
         for v in [&mut idx.ndrs, &mut idx.system] {
             v.sort_unstable();
             v.dedup();
@@ -278,6 +314,16 @@ impl JournalIndex {
                 .rules
                 .iter()
                 .any(|r| r.enabled && r.recipient.is_some())
+    }
+
+    /// Whether journaling can use `id` as a party of a message.
+    pub(crate) fn is_party(&self, id: EntryId) -> bool {
+        self.party_flags.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// The journal parties below a list (see [`JournalIndex::is_party`]).
+    pub(crate) fn list_parties(&self, list: EntryId) -> &[EntryId] {
+        self.list_parties.get(&list).map_or(&[], |p| &p[..])
     }
 
     pub(crate) fn is_ndr(&self, id: EntryId) -> bool {

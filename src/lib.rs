@@ -63,6 +63,7 @@ mod engine;
 pub mod envelope;
 pub mod error;
 mod explain;
+mod hash;
 mod headers;
 pub mod journal;
 pub mod policy;

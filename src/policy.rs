@@ -1,6 +1,5 @@
 //! `PolicyConfig` → [`Policy`]: validation, pre-computation and the configuration audit.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use crate::address::Address;
@@ -10,6 +9,7 @@ use crate::connector::{
 use crate::decision::JournalFormat;
 use crate::directory::{Directory, Entry, EntryConfig, EntryId, EntryKind};
 use crate::error::ConfigError;
+use crate::hash::{FxHashMap, FxHashSet};
 use crate::journal::{JournalIndex, JournalRule, JournalScope};
 use crate::route::Pattern;
 
@@ -260,7 +260,7 @@ impl PolicyConfig {
 /// Accepted domains, compiled.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AcceptedDomains {
-    exact: std::collections::HashSet<Box<str>>,
+    exact: FxHashSet<Box<str>>,
     /// Suffixes including the leading dot (`.example.com`).
     suffixes: Vec<Box<str>>,
 }
@@ -512,7 +512,7 @@ impl Policy {
 }
 
 /// Connector ids by lower-cased name.
-type ConnectorNames = HashMap<Box<str>, ConnectorId>;
+type ConnectorNames = FxHashMap<Box<str>, ConnectorId>;
 
 /// `Policy` is shared across threads behind an `Arc`.
 const _: () = {
@@ -535,7 +535,7 @@ fn build_connectors(
     cfg: &PolicyConfig,
     dir: &Directory,
 ) -> Result<(Vec<Connector>, ConnectorNames), ConfigError> {
-    let mut names = ConnectorNames::new();
+    let mut names = ConnectorNames::default();
     for (i, c) in cfg.connectors.iter().enumerate() {
         let key = c.name.trim().to_ascii_lowercase();
         let id = ConnectorId(u32::try_from(i).unwrap_or(u32::MAX));

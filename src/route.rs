@@ -18,6 +18,20 @@ pub(crate) struct Pattern {
     text: Box<str>,
     exact: bool,
     literals: usize,
+    shape: Shape,
+}
+
+/// The common shapes of a pattern, matched without the general glob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// `*`: every address.
+    All,
+    /// `*` followed by literal text (`*@example.com`, `*.example.com`): a suffix.
+    Suffix,
+    /// No wildcard: the whole address.
+    Exact,
+    /// Anything else: the general glob.
+    Glob,
 }
 
 impl Pattern {
@@ -43,10 +57,18 @@ impl Pattern {
             return Err("more than one '@'");
         }
         let literals = p.chars().filter(|c| *c != '*' && *c != '%').count();
+        let wild = |t: &str| t.contains(['*', '%']);
+        let shape = match p.strip_prefix('*') {
+            Some("") => Shape::All,
+            Some(rest) if !wild(rest) => Shape::Suffix,
+            None if !wild(p) => Shape::Exact,
+            _ => Shape::Glob,
+        };
         Ok(Pattern {
             text: p.to_ascii_lowercase().into(),
-            exact: !p.contains(['*', '%']),
+            exact: !wild(p),
             literals,
+            shape,
         })
     }
 
@@ -61,7 +83,18 @@ impl Pattern {
 
     /// Whole-address, ASCII case-insensitive glob match.
     pub(crate) fn matches(&self, address: &str) -> bool {
-        glob(self.text.as_bytes(), address.as_bytes())
+        let (p, s) = (self.text.as_bytes(), address.as_bytes());
+        match self.shape {
+            Shape::All => true,
+            Shape::Exact => p.eq_ignore_ascii_case(s),
+            Shape::Suffix => {
+                let suffix = p.get(1..).unwrap_or_default();
+                s.len() >= suffix.len()
+                    && s.get(s.len() - suffix.len()..)
+                        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+            }
+            Shape::Glob => glob(p, s),
+        }
     }
 }
 
@@ -140,18 +173,26 @@ struct Candidate {
     last_resort: bool,
     specificity: (bool, usize),
     cost: u32,
-    hash: u64,
 }
 
 impl Candidate {
+    /// Order without the load-sharing hash: last resort last, then most specific, then
+    /// cheapest.
     fn cmp_rank(&self, other: &Self) -> Ordering {
         self.last_resort
             .cmp(&other.last_resort)
             .then_with(|| other.specificity.cmp(&self.specificity))
             .then_with(|| self.cost.cmp(&other.cost))
-            .then_with(|| other.hash.cmp(&self.hash))
-            .then_with(|| self.id.cmp(&other.id))
     }
+}
+
+/// Rendezvous hash of the envelope id and a connector's name: equal candidates share
+/// load, and each envelope's choice is stable.
+fn tie_hash(connectors: &[Connector], id: ConnectorId, envelope_id: &str) -> u64 {
+    let name = connectors
+        .get(id.index())
+        .map_or(&b""[..], |c| c.name.as_bytes());
+    fnv1a(&[envelope_id.as_bytes(), name])
 }
 
 /// Picks the connector for `address`. `sender: None` routes a system message (a journal
@@ -163,6 +204,8 @@ pub(crate) fn route(
     envelope_id: &str,
 ) -> Route {
     let mut best: Option<Candidate> = None;
+    // The best candidate's tie hash, computed only once a tie needs it.
+    let mut best_hash: Option<u64> = None;
     let mut restricted: Option<ConnectorId> = None;
     for (i, c) in connectors.iter().enumerate() {
         let id = ConnectorId(i as u32);
@@ -201,10 +244,27 @@ pub(crate) fn route(
             last_resort,
             specificity,
             cost,
-            hash: fnv1a(&[envelope_id.as_bytes(), c.name.as_bytes()]),
         };
-        if best.is_none_or(|b| cand.cmp_rank(&b) == Ordering::Less) {
+        let take = match best {
+            None => true,
+            Some(b) => match cand.cmp_rank(&b) {
+                Ordering::Less => true,
+                Ordering::Greater => false,
+                Ordering::Equal => {
+                    let theirs =
+                        *best_hash.get_or_insert_with(|| tie_hash(connectors, b.id, envelope_id));
+                    let mine = tie_hash(connectors, id, envelope_id);
+                    if mine > theirs {
+                        best_hash = Some(mine);
+                        best = Some(cand);
+                    }
+                    false
+                }
+            },
+        };
+        if take {
             best = Some(cand);
+            best_hash = None;
         }
     }
     match (best, restricted) {
@@ -236,6 +296,33 @@ mod tests {
         assert!(m("%@*", "é@x.example"));
         assert!(m("*a*b*c", "xxaxxbxxc"));
         assert!(!m("*a*b*c", "xxaxxcxxb"));
+    }
+
+    #[test]
+    fn shapes_agree_with_the_general_glob() {
+        for p in [
+            "*",
+            "*@partner.example",
+            "*.partner.example",
+            "bob@partner.example",
+            "b%b@*",
+            "*a*",
+        ] {
+            let pat = Pattern::parse(p).unwrap();
+            for a in [
+                "bob@partner.example",
+                "BOB@Sub.Partner.Example",
+                "x@y",
+                "a@partner.example.org",
+                "é@x.example",
+            ] {
+                assert_eq!(
+                    pat.matches(a),
+                    glob(pat.as_str().as_bytes(), a.as_bytes()),
+                    "{p} vs {a}"
+                );
+            }
+        }
     }
 
     #[test]

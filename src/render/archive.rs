@@ -28,7 +28,7 @@ fn receivers(decision: &Decision, copy: &ArchiveCopy) -> Vec<Address> {
             .map(|t| {
                 t.recipients
                     .iter()
-                    .map(|r| r.via.recipient.clone())
+                    .filter_map(|r| decision.envelope_recipient(&r.via).cloned())
                     .collect()
             })
             .unwrap_or_default(),

@@ -7,7 +7,6 @@ use bytes::Bytes;
 use super::Rendered;
 use super::facts;
 use super::mime;
-use crate::address::Address;
 use crate::decision::{Decision, Rejection};
 use crate::envelope::{Envelope, Origin, Recipient, Timestamp};
 use crate::policy::Policy;
@@ -24,7 +23,6 @@ fn failures<'a>(
     envelope: &'a Envelope,
     decision: &'a Decision,
 ) -> Vec<Failed<'a>> {
-    let find = |a: &Address| envelope.recipients().iter().find(|r| r.address == *a);
     let mut out = Vec::new();
     // Refusals of envelope recipients are reported in a DSN only for submitted mail; a
     // transport gives them at RCPT time for mail from the Internet.
@@ -41,7 +39,7 @@ fn failures<'a>(
     }
     // Members not delivered although their envelope recipient was accepted.
     for n in &decision.non_deliveries {
-        let Some(original) = find(&n.via.recipient) else {
+        let Some(original) = envelope.recipients().get(n.via.recipient as usize) else {
             continue;
         };
         out.push(Failed {

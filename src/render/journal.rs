@@ -170,12 +170,15 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts)
         }
     }
     for l in &listed {
-        let kind = recipient_type(f, &l.address, &l.via.recipient);
+        let Some(rcpt) = decision.envelope_recipient(l.via) else {
+            continue;
+        };
+        let kind = recipient_type(f, &l.address, rcpt);
         let _ = write!(s, "{kind}: {}", l.address);
         if !l.via.lists.is_empty() {
-            let _ = write!(s, ", Expanded: {}", l.via.recipient);
+            let _ = write!(s, ", Expanded: {rcpt}");
         } else if l.forwarded {
-            let _ = write!(s, ", Forwarded: {}", l.via.recipient);
+            let _ = write!(s, ", Forwarded: {rcpt}");
         }
         s.push_str("\r\n");
     }

@@ -51,11 +51,9 @@ pub fn kinds(d: &Decision) -> Vec<EventKind> {
     d.tracking.iter().map(|e| e.kind).collect()
 }
 
-pub fn direct(rcpt: &str) -> Via {
-    Via {
-        recipient: addr(rcpt),
-        lists: Default::default(),
-    }
+/// A direct path from envelope recipient number `index`.
+pub fn direct(index: u32) -> Via {
+    Via::direct(index)
 }
 
 pub fn person(name: &str) -> EntryConfig {

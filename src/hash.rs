@@ -1,0 +1,112 @@
+//! A small, fast, non-cryptographic hasher (the Fx hash of Firefox and rustc) for the
+//! policy's look-up tables.
+//!
+//! Every table is keyed by configuration (addresses, names, entry ids); attacker input is
+//! only ever looked up, never inserted, so collision flooding is not a concern and the
+//! hot path can afford a hash that costs a few instructions a word.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// The Fx hasher: one rotate, xor and multiply per word.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(rest) {
+                *d = *s;
+            }
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` with the Fx hasher.
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A `HashSet` with the Fx hasher.
+pub(crate) type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// Feeds `s` to `state` ASCII-lower-cased, in chunks, without allocating.
+pub(crate) fn hash_folded<H: Hasher>(s: &str, state: &mut H) {
+    let mut buf = [0u8; 32];
+    for chunk in s.as_bytes().chunks(32) {
+        let out = buf.get_mut(..chunk.len()).unwrap_or_default();
+        for (d, b) in out.iter_mut().zip(chunk) {
+            *d = b.to_ascii_lowercase();
+        }
+        state.write(out);
+    }
+    state.write_u8(0xff);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::Hash;
+
+    fn h<T: Hash + ?Sized>(t: &T) -> u64 {
+        let mut s = FxHasher::default();
+        t.hash(&mut s);
+        s.finish()
+    }
+
+    #[test]
+    fn distinguishes_lengths_and_contents() {
+        assert_ne!(h(&b"a"[..]), h(&b"a\0"[..]));
+        assert_ne!(h("alice@example.com"), h("alicf@example.com"));
+        let fold = |s: &str| {
+            let mut st = FxHasher::default();
+            hash_folded(s, &mut st);
+            st.finish()
+        };
+        assert_eq!(fold("Alice@Example.COM"), fold("alice@example.com"));
+        assert_eq!(fold(&"X".repeat(100)), fold(&"x".repeat(100)));
+        assert_ne!(fold(&"x".repeat(100)), fold(&"x".repeat(101)));
+    }
+}
