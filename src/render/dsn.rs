@@ -54,6 +54,18 @@ fn failures<'a>(
     out
 }
 
+/// The first boundary `derive(0)`, `derive(1)`, … that does not occur in `enclosed`.
+fn boundary_not_in(enclosed: &[u8], derive: impl Fn(u32) -> String) -> String {
+    let mut round = 0u32;
+    loop {
+        let b = derive(round);
+        if memchr::memmem::find(enclosed, b.as_bytes()).is_none() || round == u32::MAX {
+            return b;
+        }
+        round += 1;
+    }
+}
+
 /// The DSN to send to the envelope sender for the decision's refused recipients (for
 /// submitted mail) and undelivered list members (for all mail), or `None` when there is
 /// nothing to report, every failed recipient asked for `NOTIFY=NEVER`, or the reverse
@@ -79,7 +91,7 @@ pub fn dsn(
     let f = facts::read(original, policy.limits.max_header_bytes);
     let header_block = original.slice(..f.header_end.min(original.len()));
     let [head, tail] = mime::sample(original);
-    let key = |kind: &'static [u8]| {
+    let key = |kind: &[u8]| {
         mime::keyed_hex(
             &policy.render_key,
             &[
@@ -87,12 +99,20 @@ pub fn dsn(
                 envelope.envelope_id().as_bytes(),
                 to.as_str().as_bytes(),
                 &at.unix_seconds().to_be_bytes(),
+                &(original.len() as u64).to_be_bytes(),
                 head,
                 tail,
             ],
         )
     };
-    let boundary = format!("=_mj_{}", key(b"dsn-boundary"));
+    // The only part enclosing original bytes is the header block, which is bounded: make
+    // sure the boundary does not occur in it (re-deriving, deterministically, if it does).
+    let boundary = boundary_not_in(&header_block, |round| {
+        format!(
+            "=_mj_{}",
+            key(&[b"dsn-boundary".as_slice(), &round.to_be_bytes()].concat())
+        )
+    });
     let org = &policy.organisation;
 
     let mut h = String::with_capacity(2048);
@@ -173,4 +193,17 @@ pub fn dsn(
         header_block,
         Bytes::from(closing),
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_boundary_found_in_the_enclosed_headers_is_derived_again() {
+        let headers = b"Subject: x\r\nX-Planted: --=_mj_round0\r\n";
+        let b = boundary_not_in(headers, |r| format!("=_mj_round{r}"));
+        assert_eq!(b, "=_mj_round1");
+        assert_eq!(boundary_not_in(b"", |r| format!("b{r}")), "b0");
+    }
 }

@@ -69,6 +69,7 @@ pub fn journal_report(
                 ndr,
                 &envelope.received_at().unix_seconds().to_be_bytes(),
                 &at.unix_seconds().to_be_bytes(),
+                &(original.len() as u64).to_be_bytes(),
                 head,
                 tail,
             ],

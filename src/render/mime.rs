@@ -185,8 +185,9 @@ pub(crate) fn keyed_hex(key: &[u8; 16], parts: &[&[u8]]) -> String {
     s
 }
 
-/// A sample of a message for keyed identifiers: its length and first and last 512 bytes,
-/// so identifiers vary with the content at a cost independent of its size.
+/// A sample of a message for keyed identifiers: its first and last 512 bytes. Callers key
+/// on the length too, so identifiers vary with the content — and with any insertion — at
+/// a cost independent of the size.
 pub(crate) fn sample(message: &[u8]) -> [&[u8]; 2] {
     let n = message.len();
     let head = message.get(..n.min(512)).unwrap_or_default();

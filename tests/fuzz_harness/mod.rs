@@ -41,6 +41,21 @@ fn pick_str(u: &mut Unstructured<'_>, pool: &[&str]) -> String {
     pool.get(i).copied().unwrap_or_default().to_owned()
 }
 
+/// Whether `original` contains the report's own boundary delimiter. Boundaries are keyed
+/// on the policy's render secret and a fixed-size sample of the message (so rendering
+/// never reads the body); an attacker who knows the secret — as this harness does —
+/// can plant one in the unsampled middle. That is the documented limit of the design,
+/// not a defect the fuzzer should report.
+fn planted_boundary(report: &[u8], original: &[u8]) -> bool {
+    let Some(m) = MessageParser::new().parse(report) else {
+        return false;
+    };
+    let Some(b) = m.content_type().and_then(|ct| ct.attribute("boundary")) else {
+        return false;
+    };
+    memchr::memmem::find(original, format!("--{b}").as_bytes()).is_some()
+}
+
 /// The bytes of the message/rfc822 part of a report, as mail-parser sees them.
 fn attached(report: &[u8]) -> Option<Vec<u8>> {
     let m = MessageParser::new().parse(report)?;
@@ -142,7 +157,9 @@ fn check_renderers(p: &Policy, env: &Envelope, d: &Decision) {
             .parse(&report[..])
             .expect("a journal report parses");
         assert!(m.header_raw("X-MS-Journal-Report").is_some());
-        assert_eq!(attached(&report).as_deref(), Some(&original[..]));
+        if !planted_boundary(&report, original) {
+            assert_eq!(attached(&report).as_deref(), Some(&original[..]));
+        }
         let summary = m.body_text(0).expect("a summary part").into_owned();
         assert!(summary.starts_with("Sender: "));
         for t in &d.transfers {
