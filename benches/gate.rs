@@ -15,19 +15,21 @@ use gungraun::prelude::*;
 use gungraun::{Callgrind, EventKind};
 use mail_journal::{Decision, Envelope, Policy, Timestamp, render};
 
-// Limits: instructions (Ir), about 25 % above what was measured when they were set
-// (2026-11-22, rustc 1.95, glibc 2.36), so that added work fails and noise does not.
+// Limits: instructions (Ir), about 10 % above what was measured when they were set
+// (2026-11-22, rustc 1.95, glibc 2.36). Callgrind counts do not vary from run to run, so
+// the head-room only has to absorb toolchain drift: a doubled header scan (+1 380 in
+// (a)) must fail, and it does.
 /// (a) scenario 2 inbound envelope, directory of 1 000 fillers (measured 5 931; the
 /// issue's budget is 10 000).
-const LIMIT_A: u64 = 7_500;
+const LIMIT_A: u64 = 6_500;
 /// (b) scenario 1 user, three external recipients, directory of 1 000 (measured 7 995;
 /// budget 10 000).
-const LIMIT_B: u64 = 10_000;
+const LIMIT_B: u64 = 8_800;
 /// (c) inbound mail to a list of 10 000 members (measured 1 080 836, 108 a member).
-const LIMIT_C: u64 = 1_350_000;
+const LIMIT_C: u64 = 1_200_000;
 /// Journal report for a 1 KiB and a 1 MiB original (measured 66 962 and 66 524): one
 /// limit for both, since the cost must not depend on the size of the original.
-const LIMIT_REPORT: u64 = 84_000;
+const LIMIT_REPORT: u64 = 74_000;
 
 type Case = (Policy, Envelope);
 
