@@ -433,23 +433,6 @@ fn generator_covers_the_interesting_cases() {
     eprintln!("{seen:?}");
 }
 
-fn attached_part(report: &[u8]) -> Option<Vec<u8>> {
-    use mail_parser::{MessageParser, MimeHeaders};
-    let m = MessageParser::new().parse(report)?;
-    let boundary = m.content_type()?.attribute("boundary")?.to_owned();
-    let part = m.parts.iter().find(|p| {
-        p.content_type()
-            .is_some_and(|ct| ct.ctype() == "message" && ct.subtype() == Some("rfc822"))
-    })?;
-    let mut body = report.get(part.offset_body as usize..part.offset_end as usize)?;
-    // See tests/render.rs: mail-parser can run the last part over the closing delimiter.
-    let closing = format!("\r\n--{boundary}--\r\n");
-    if let Some(b) = body.strip_suffix(closing.as_bytes()) {
-        body = b;
-    }
-    Some(body.to_vec())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
@@ -480,7 +463,7 @@ proptest! {
             let m = MessageParser::new().parse(&report[..]).expect("report parses");
             prop_assert!(m.header_raw("X-MS-Journal-Report").is_some());
             prop_assert_eq!(m.message_id().is_some(), true);
-            prop_assert_eq!(attached_part(&report), Some(message.clone()));
+            prop_assert_eq!(fuzz_harness::attached(&report), Some(message.clone()));
             let summary = m.body_text(0).expect("summary").into_owned();
             let sender = env.reverse_path().address().map(|a| a.to_string());
             if let Some(s) = sender {

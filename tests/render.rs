@@ -2,6 +2,7 @@
 //! Python's `email`), zero copy, and hostile originals.
 
 mod common;
+mod fuzz_harness;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,17 +11,14 @@ use bytes::Bytes;
 use common::*;
 use mail_journal::render::{self, Rendered};
 use mail_journal::*;
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::MessageParser;
 
-const JOURNAL_DL: &str = "X500:/o=Example/ou=HQ/cn=Recipients/cn=Journal-DL";
 const AT: Timestamp = Timestamp::from_unix(1_795_342_500);
 
 /// DESIGN.md scenario 2 (Q262122), with Message Archival on so that every renderer has
 /// something to render, and a list and a Bcc recipient so the summary shows its facts.
 fn policy() -> Policy {
-    PolicyConfig::new("example.com")
-        .accepted_domain("example.com")
-        .entry(person("carol"))
+    scenario2_directory()
         .entry(person("dave"))
         .entry(person("erin"))
         .entry(person("frank"))
@@ -28,15 +26,6 @@ fn policy() -> Policy {
             EntryConfig::distribution_list("Sales", ["dave", "erin"])
                 .proxy("SMTP:sales@example.com"),
         )
-        .entry(
-            EntryConfig::distribution_list("Journal-DL", ["journal1", "journal2"])
-                .proxy(JOURNAL_DL)
-                .hidden(true),
-        )
-        .entry(hidden("journal1"))
-        .entry(hidden("journal2"))
-        .entry(ndr("InboundJournalNDR", "inbound-ndr@example.com"))
-        .entry(ndr("OutboundJournalNDR", "outbound-ndr@example.com"))
         .connector(
             ConnectorConfig::new("IMS")
                 .address_space(AddressSpace::new("*", 1))
@@ -132,31 +121,7 @@ fn golden_files_for_scenario_2() {
 
 /// The bytes of the message/rfc822 part, as mail-parser sees them.
 fn attached(report: &[u8]) -> Vec<u8> {
-    let m = MessageParser::new().parse(report).expect("report parses");
-    let part = m
-        .parts
-        .iter()
-        .find(|p| {
-            p.content_type().is_some_and(|ct| {
-                ct.ctype().eq_ignore_ascii_case("message")
-                    && ct
-                        .subtype()
-                        .is_some_and(|s| s.eq_ignore_ascii_case("rfc822"))
-            })
-        })
-        .expect("a message/rfc822 part");
-    let mut body = &report[part.offset_body as usize..part.offset_end as usize];
-    // mail-parser lets the last part run on over the closing delimiter when the attached
-    // message has neither headers nor a final line break; cut exactly that delimiter.
-    let boundary = m
-        .content_type()
-        .and_then(|ct| ct.attribute("boundary"))
-        .unwrap();
-    let closing = format!("\r\n--{boundary}--\r\n");
-    if let Some(b) = body.strip_suffix(closing.as_bytes()) {
-        body = b;
-    }
-    body.to_vec()
+    fuzz_harness::attached(report).expect("a message/rfc822 part")
 }
 
 fn summary_text(report: &[u8]) -> String {

@@ -6,8 +6,6 @@ use common::*;
 use mail_journal::*;
 use smallvec::smallvec;
 
-const JOURNAL_DL: &str = "X500:/o=Example/ou=HQ/cn=Recipients/cn=Journal-DL";
-
 /// Scenario 1 — Q258557: one user's outbound mail goes through an archiving connector.
 #[test]
 fn scenario_1_q258557_one_users_outbound_mail_is_archived() {
@@ -81,18 +79,7 @@ fn scenario_1_q258557_one_users_outbound_mail_is_archived() {
 }
 
 fn q262122(inbound_ndr: &str, outbound_ndr: &str) -> Policy {
-    PolicyConfig::new("example.com")
-        .accepted_domain("example.com")
-        .entry(person("carol"))
-        .entry(
-            EntryConfig::distribution_list("Journal-DL", ["journal1", "journal2"])
-                .proxy(JOURNAL_DL)
-                .hidden(true),
-        )
-        .entry(hidden("journal1"))
-        .entry(hidden("journal2"))
-        .entry(ndr("InboundJournalNDR", "inbound-ndr@example.com"))
-        .entry(ndr("OutboundJournalNDR", "outbound-ndr@example.com"))
+    scenario2_directory()
         .connector(
             ConnectorConfig::new("IMS")
                 .address_space(AddressSpace::new("*", 1))
@@ -441,29 +428,30 @@ fn scenario_5_journal_copies_are_not_journaled_again_and_forgeries_are_flagged()
     ));
     assert!(d.journal_exempt && d.journal_copies.is_empty());
 
-    // The same bytes from the Internet: journaled, archived and flagged.
+    // The same bytes from the Internet, or submitted by an ordinary user: journaled,
+    // archived and flagged.
     let ims2 = cid(&p2, "IMS");
-    let d = p2.decide(&envelope(
-        Origin::Inbound { connector: ims2 },
-        "<inbound-ndr@example.com>",
-        &["carol@example.com"],
-        &report,
-    ));
-    assert!(!d.journal_exempt && d.suspected_evasion);
-    assert_eq!(d.journal_copies.len(), 1);
-    assert_eq!(d.archive_copies.len(), 1);
-    assert!(d.warnings.contains(&Warning::SuspectedEvasion));
-
-    // Submitted by an ordinary user: journaled and flagged.
-    let d = p2.decide(&envelope(
-        Origin::Submitted,
-        "<carol@example.com>",
-        &["bob@partner.example"],
-        &report,
-    ));
-    assert!(!d.journal_exempt && d.suspected_evasion);
-    assert_eq!(d.journal_copies.len(), 1);
-    assert_eq!(d.archive_copies.len(), 1);
+    for (origin, from, to) in [
+        (
+            Origin::Inbound { connector: ims2 },
+            "<inbound-ndr@example.com>",
+            "carol@example.com",
+        ),
+        (
+            Origin::Submitted,
+            "<carol@example.com>",
+            "bob@partner.example",
+        ),
+    ] {
+        let d = p2.decide(&envelope(origin, from, &[to], &report));
+        assert!(
+            !d.journal_exempt && d.suspected_evasion,
+            "{origin:?} {from}"
+        );
+        assert_eq!(d.journal_copies.len(), 1);
+        assert_eq!(d.archive_copies.len(), 1);
+        assert!(d.warnings.contains(&Warning::SuspectedEvasion));
+    }
 
     // The NDR address as sender, but to an ordinary recipient and without the marker:
     // not the engine's output, so journaled (and not flagged: no marker).

@@ -68,6 +68,26 @@ pub fn hidden(name: &str) -> EntryConfig {
         .hidden(true)
 }
 
+/// The X.500 address of the scenario 2 journal list.
+pub const JOURNAL_DL: &str = "X500:/o=Example/ou=HQ/cn=Recipients/cn=Journal-DL";
+
+/// DESIGN.md scenario 2's directory: carol, the hidden two-member `Journal-DL` named by its
+/// X.500 address, and the inbound and outbound journal-NDR mailboxes. No connector yet.
+pub fn scenario2_directory() -> PolicyConfig {
+    PolicyConfig::new("example.com")
+        .accepted_domain("example.com")
+        .entry(person("carol"))
+        .entry(
+            EntryConfig::distribution_list("Journal-DL", ["journal1", "journal2"])
+                .proxy(JOURNAL_DL)
+                .hidden(true),
+        )
+        .entry(hidden("journal1"))
+        .entry(hidden("journal2"))
+        .entry(ndr("InboundJournalNDR", "inbound-ndr@example.com"))
+        .entry(ndr("OutboundJournalNDR", "outbound-ndr@example.com"))
+}
+
 pub fn ndr(name: &str, smtp: &str) -> EntryConfig {
     hidden(name).proxy(format!("SMTP:{smtp}"))
 }

@@ -57,7 +57,7 @@ fn planted_boundary(report: &[u8], original: &[u8]) -> bool {
 }
 
 /// The bytes of the message/rfc822 part of a report, as mail-parser sees them.
-fn attached(report: &[u8]) -> Option<Vec<u8>> {
+pub fn attached(report: &[u8]) -> Option<Vec<u8>> {
     let m = MessageParser::new().parse(report)?;
     let boundary = m.content_type()?.attribute("boundary")?.to_owned();
     let part = m.parts.iter().find(|p| {
