@@ -510,9 +510,7 @@ impl Policy {
         let dsn_to_ndr = reverse.is_none()
             && all_rcpts(&|a| resolved(a).is_some_and(|id| self.journal.is_ndr(id)));
         let own_output = submitted
-            && reverse
-                .and_then(resolved)
-                .is_some_and(|id| self.journal.is_ndr(id))
+            && sender_entry.is_some_and(|id| self.journal.is_ndr(id))
             && (scan.journal_marker
                 || all_rcpts(&|a| {
                     resolved(a).is_some_and(|id| self.journal.is_system(id))
