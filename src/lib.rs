@@ -55,6 +55,8 @@
 #![warn(missing_docs)]
 
 pub mod address;
+#[cfg(feature = "serde")]
+mod config_file;
 pub mod connector;
 pub mod decision;
 pub mod demo;
@@ -73,6 +75,8 @@ pub mod restrict;
 mod route;
 
 pub use address::{Address, DistinguishedName, ProxyAddress, ReversePath};
+#[cfg(feature = "serde")]
+pub use config_file::ConfigFileError;
 pub use connector::{
     AddressSpace, Connector, ConnectorConfig, ConnectorId, Direction, JournalSettings, NextHop,
 };
