@@ -389,11 +389,11 @@ impl TryFrom<RawJournal> for Journal {
         if (r.target.is_some() || r.recipient_property.is_some()) && r.ndr.is_none() {
             return Err("ndr (the journal-NDR address) is required when target or recipient_property is set".into());
         }
-        let mut s = JournalSettings::default();
-        s.target = r.target;
-        s.ndr = r.ndr;
-        s.recipient_property = r.recipient_property.map(|t| t.0);
-        Ok(Journal(s))
+        Ok(Journal(JournalSettings {
+            target: r.target,
+            ndr: r.ndr,
+            recipient_property: r.recipient_property.map(|t| t.0),
+        }))
     }
 }
 
