@@ -45,6 +45,41 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Reading a configuration file
+//!
+//! With the `serde` feature (on by default), [`PolicyConfig::from_toml`] and
+//! [`PolicyConfig::from_json`] read the same structure; errors name the field
+//! (`connectors[1].address_spaces[0].cost: 0 is out of range 1..=100`). The crate's
+//! `examples/policy.toml` documents every key.
+//!
+//! ## Rendering
+//!
+//! [`render`] turns a decision into bytes: journal reports (or Copy-format journal
+//! copies), archive records, DSNs and message-tracking log lines. Renderers are pure, take
+//! the time as a parameter, and share the original message's buffer.
+//!
+//! ## From Exchange 5.5
+//!
+//! Every setting of the seed knowledge-base articles, and where it lives here:
+//!
+//! | Exchange 5.5 (article) | Rust API | configuration file |
+//! |---|---|---|
+//! | `InboundJournal` registry value (Q262122) | [`JournalSettings::target`] via [`ConnectorConfig::inbound_journal`] | `connectors[].inbound_journal.target` |
+//! | `InboundJournalNDR` (Q262122) | [`JournalSettings::ndr`] (mandatory once the direction journals) | `connectors[].inbound_journal.ndr` |
+//! | `OutboundJournal` (Q262122) | [`JournalSettings::target`] via [`ConnectorConfig::outbound_journal`] | `connectors[].outbound_journal.target` |
+//! | `OutboundJournalNDR` (Q262122) | [`JournalSettings::ndr`] | `connectors[].outbound_journal.ndr` |
+//! | `InboundRecipJournalProp` (REG_DWORD, `0x80360000` = custom attribute 10) | [`JournalSettings::recipient_property`], a [`PropTag`] | `connectors[].inbound_journal.recipient_property` (`"0x80360000"`, `2151022592` or `"custom attribute 10"`) |
+//! | `OutboundRecipJournalProp` (Q262122) | [`JournalSettings::recipient_property`] | `connectors[].outbound_journal.recipient_property` |
+//! | Custom attributes 1–15 of a recipient | [`EntryConfig::property`] with [`PropTag::custom_attribute`] | `entries[].properties."custom attribute N"` |
+//! | Journal address "the X.500 address of a distribution list" (Q262122) | any reference: `X500:/o=…`, name or SMTP address | same |
+//! | Remove SMTP addresses, hide from the Address Book (Q262122) | [`EntryConfig::proxy`], [`EntryConfig::hidden`]; [`Policy::audit`] warns | `entries[].proxies`, `entries[].hidden` |
+//! | Message Archival on the Diagnostics Logging tab (Q258557) | [`ConnectorConfig::archival`] → [`ArchiveCopy`], [`render::archive_record`] | `connectors[].archival` |
+//! | "Accept messages from" / "Reject messages from" on an IMS (Q258557) | [`ConnectorConfig::restrictions`], [`RestrictionsConfig`] | `connectors[].restrictions.accept` / `.reject` |
+//! | Delivery restrictions of a recipient | [`EntryConfig::restrictions`] | `entries[].restrictions` |
+//! | Site Addressing routes, `SMTP:*` address spaces and costs (Q258557) | [`AddressSpace`] | `connectors[].address_spaces[].pattern` / `.cost` |
+//! | An IMS relaying everything to another IMS or SMTP relay (Q258557) | [`NextHop`] | `connectors[].next_hop` (`"dns"`, `{ smarthost = … }`, `{ connector = … }`) |
+//! | Message tracking on the MTA (Q164175) | always on: [`Decision::tracking`], [`render::tracking_log`] | none — no key turns it off |
+//!
 //! Module map: [`address`] (addresses, reverse paths, proxies), [`proptag`] (MAPI property
 //! tags of custom attributes), [`directory`] (entries and list flattening), [`restrict`]
 //! (delivery restrictions), [`connector`] (connectors), `route` (connector selection),
