@@ -128,7 +128,7 @@ fn validate_local(local: &str) -> Result<(), &'static str> {
     }
     for c in local.chars() {
         let ok = c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii();
-        if !ok || c.is_control() {
+        if !ok || c.is_control() || c.is_whitespace() {
             return Err("character not allowed in local part");
         }
     }
@@ -165,10 +165,11 @@ fn validate_domain(domain: &str) -> Result<(), &'static str> {
         if label.starts_with('-') || label.ends_with('-') {
             return Err("domain label starts or ends with '-'");
         }
-        if !label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && !c.is_control()))
-        {
+        if !label.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || c == '-'
+                || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+        }) {
             return Err("character not allowed in domain");
         }
     }
@@ -464,6 +465,10 @@ mod tests {
         ] {
             let err = Address::parse(bad).unwrap_err();
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
+        // Unicode white space is white space too (found by fuzzing: it broke round trips).
+        for bad in ["<b@x\u{2000}>", "a\u{3000}b@x.example", "a@x\u{a0}y.example"] {
+            assert!(Address::parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("{}@example.com", "a".repeat(65));
         assert!(Address::parse(&long).is_err());

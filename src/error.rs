@@ -217,6 +217,15 @@ pub enum ConfigError {
         /// The external address.
         address: String,
     },
+    /// A journal target that expands to no mailbox, public folder or routable contact:
+    /// its copies would reach nobody.
+    #[error("{context}: journal target {target:?} reaches no mailbox (an empty list?)")]
+    EmptyJournalTarget {
+        /// Where the target is configured.
+        context: String,
+        /// The target entry.
+        target: String,
+    },
     /// A journal rule name is empty or used twice.
     #[error("journal rule name {name:?} is empty or used twice")]
     DuplicateRule {

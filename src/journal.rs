@@ -296,6 +296,22 @@ impl JournalIndex {
                 }
             }
         }
+        let reaches = dir.flattened(target).any(|id| {
+            dir.get(id).is_some_and(|e| match e.kind() {
+                EntryKind::DistributionList => false,
+                EntryKind::Contact => e.contact_target().is_some(),
+                _ => true,
+            })
+        });
+        if !reaches {
+            return Err(ConfigError::EmptyJournalTarget {
+                context: ctx.to_owned(),
+                target: dir
+                    .get(target)
+                    .map(|e| e.name().to_owned())
+                    .unwrap_or_default(),
+            });
+        }
         for id in dir.flattened(target) {
             self.system.push(id);
             self.roles.push((id, JournalRole::Target));

@@ -346,3 +346,64 @@ fn list_size_and_expansion_limits() {
         .unwrap_err();
     assert!(matches!(e, ConfigError::ListTooLarge { .. }), "{e}");
 }
+
+#[test]
+fn a_journal_target_that_reaches_nobody_is_a_config_error() {
+    // Found by fuzzing: an empty list as journal target made a journal copy addressed to
+    // nobody — a compliance copy silently lost.
+    let base = || {
+        PolicyConfig::new("example.com")
+            .accepted_domain("example.com")
+            .entry(person("carol").property(PropTag::custom_attribute(10).unwrap(), "Empty"))
+            .entry(EntryConfig::distribution_list(
+                "Empty",
+                Vec::<String>::new(),
+            ))
+            .entry(EntryConfig::distribution_list("Nested", ["Empty"]))
+            .entry(hidden("j"))
+            .entry(ndr("NDR", "ndr@example.com"))
+    };
+    for target in ["Empty", "Nested"] {
+        let e = base()
+            .connector(
+                ConnectorConfig::new("IMS").inbound_journal(JournalSettings::to(target, "NDR")),
+            )
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::EmptyJournalTarget {
+                context: "connector \"IMS\" InboundJournal".into(),
+                target: target.into()
+            }
+        );
+    }
+    // A per-recipient value naming such a list falls back to the NDR mailbox, with a
+    // warning, like any value that resolves to nothing.
+    let p = base()
+        .connector(
+            ConnectorConfig::new("IMS").inbound_journal(
+                JournalSettings::default()
+                    .ndr("NDR")
+                    .recipient_property(PropTag::custom_attribute(10).unwrap()),
+            ),
+        )
+        .build()
+        .unwrap();
+    let ims = p.connector_id("IMS").unwrap();
+    let d = p.decide(&envelope(
+        Origin::Inbound { connector: ims },
+        "<bob@partner.example>",
+        &["carol@example.com"],
+        MESSAGE,
+    ));
+    assert_eq!(d.journal_copies.len(), 1);
+    assert_eq!(
+        d.journal_copies[0].recipients.to_vec(),
+        vec![Destination::Local(p.resolve("NDR").unwrap())]
+    );
+    assert!(matches!(
+        d.warnings[0],
+        Warning::UnresolvedJournalProperty { .. }
+    ));
+}
