@@ -467,7 +467,11 @@ mod tests {
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }
         // Unicode white space is white space too (found by fuzzing: it broke round trips).
-        for bad in ["<b@x\u{2000}>", "a\u{3000}b@x.example", "a@x\u{a0}y.example"] {
+        for bad in [
+            "<b@x\u{2000}>",
+            "a\u{3000}b@x.example",
+            "a@x\u{a0}y.example",
+        ] {
             assert!(Address::parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("{}@example.com", "a".repeat(65));
