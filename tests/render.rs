@@ -595,3 +595,28 @@ fn non_ascii_subjects_and_names_are_encoded() {
         assert_eq!(j["defects"], serde_json::json!([]));
     }
 }
+
+#[test]
+fn json_lines_carry_the_csv_fields() {
+    let p = policy();
+    let env = inbound_envelope(&p, INBOUND);
+    let d = p.decide(&env);
+    let jl = String::from_utf8(render::tracking_log::json_lines(&p, &env, &d).to_vec()).unwrap();
+    let lines: Vec<serde_json::Value> = jl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), d.tracking.len());
+    assert_eq!(lines[0]["event-id"], "RECEIVE");
+    assert_eq!(lines[0]["connector-id"], "IMS");
+    assert_eq!(lines[0]["message-id"], "<1234@partner.example>");
+    let csv = String::from_utf8(render::tracking_log::csv(&p, &env, &d).to_vec()).unwrap();
+    let first: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for (i, name) in render::tracking_log::CSV_FIELDS.iter().enumerate() {
+        assert_eq!(
+            lines[0][*name].as_str().unwrap(),
+            first[i].trim_matches('"'),
+            "{name}"
+        );
+    }
+}

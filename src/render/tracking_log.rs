@@ -4,6 +4,7 @@
 //!   quoting, recipient lists `;`-separated).
 //! * [`exchange55_preamble`] + [`exchange55`]: the Exchange 5.5 tab-separated tracking
 //!   log with its numeric event ids.
+//! * `json_lines` (feature `serde`): the CSV's fields as one JSON object a line.
 //!
 //! | event | CSV `event-id` (`source`) | 5.5 event number |
 //! |---|---|---|
@@ -171,8 +172,8 @@ fn info(decision: &Decision, e: &TrackingEvent) -> &'static str {
     }
 }
 
-/// One CSV row per tracking event of the decision (no preamble; see [`csv_preamble`]).
-pub fn csv(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
+/// The values of the CSV fields ([`CSV_FIELDS`], in order) for every tracking event.
+fn rows(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Vec<[String; 30]> {
     let c = common(
         policy,
         envelope,
@@ -183,7 +184,7 @@ pub fn csv(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendere
         MessageDirection::Inbound => "Incoming",
         _ => "Originating",
     };
-    let mut out = String::with_capacity(decision.tracking.len() * 256);
+    let mut out = Vec::with_capacity(decision.tracking.len());
     for e in &decision.tracking {
         let (event, source, _) = names(e.kind);
         let (rcpts, related) = match (e.kind, e.recipients.first()) {
@@ -192,7 +193,10 @@ pub fn csv(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendere
                 (expanded_members(policy, decision, *id), party(policy, list))
             }
             _ => (
-                e.recipients.iter().map(|p| party(policy, p)).collect(),
+                e.recipients
+                    .iter()
+                    .map(|p| party(policy, p))
+                    .collect::<Vec<_>>(),
                 e.related
                     .as_ref()
                     .map(|p| party(policy, p))
@@ -213,45 +217,71 @@ pub fn csv(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendere
             .and_then(|id| policy.connector(id))
             .map(|x| x.name().to_owned())
             .unwrap_or_default();
-        let fields: [&str; 30] = [
-            &c.time,
-            "",
-            "",
-            "",
-            policy.organisation(),
-            "",
-            &connector,
-            source,
-            event,
-            &c.internal_id.to_string(),
-            &c.message_id,
-            envelope.envelope_id(),
-            &rcpts.join(";"),
-            &status,
-            &decision.size.to_string(),
-            &rcpts.len().to_string(),
-            &related,
-            "",
-            &c.subject,
-            &c.sender,
-            &return_path,
-            info(decision, e),
-            direction,
-            "",
-            "",
-            "",
-            "",
-            "Email",
-            "",
-            env!("CARGO_PKG_VERSION"),
-        ];
-        for (i, f) in fields.iter().enumerate() {
+        let count = rcpts.len().to_string();
+        out.push([
+            c.time.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            policy.organisation().to_owned(),
+            String::new(),
+            connector,
+            source.to_owned(),
+            event.to_owned(),
+            c.internal_id.to_string(),
+            c.message_id.clone(),
+            envelope.envelope_id().to_owned(),
+            rcpts.join(";"),
+            status,
+            decision.size.to_string(),
+            count,
+            related,
+            String::new(),
+            c.subject.clone(),
+            c.sender.clone(),
+            return_path,
+            info(decision, e).to_owned(),
+            direction.to_owned(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            "Email".to_owned(),
+            String::new(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ]);
+    }
+    out
+}
+
+/// One CSV row per tracking event of the decision (no preamble; see [`csv_preamble`]).
+pub fn csv(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
+    let mut out = String::with_capacity(decision.tracking.len() * 256);
+    for row in rows(policy, envelope, decision) {
+        for (i, f) in row.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             csv_field(&mut out, f);
         }
         out.push_str("\r\n");
+    }
+    Rendered::from_chunks([Bytes::from(out)])
+}
+
+/// One JSON object per line and tracking event, keyed by the [`CSV_FIELDS`] names, for log
+/// pipelines that take JSON (feature `serde`).
+#[cfg(feature = "serde")]
+pub fn json_lines(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
+    let mut out = String::with_capacity(decision.tracking.len() * 512);
+    for row in rows(policy, envelope, decision) {
+        let object: serde_json::Map<String, serde_json::Value> = CSV_FIELDS
+            .iter()
+            .zip(row)
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
+            .collect();
+        out.push_str(&serde_json::Value::Object(object).to_string());
+        out.push('\n');
     }
     Rendered::from_chunks([Bytes::from(out)])
 }
