@@ -271,6 +271,11 @@ impl JournalIndex {
                 "has no SMTP address to use as the envelope sender of journal copies",
             ));
         }
+        // Copies fall back to the NDR mailbox when a per-recipient value resolves to
+        // nothing, and its reports must land somewhere: it must reach a local mailbox.
+        if !reaches_someone(dir, id, false) {
+            return Err(unusable("reaches no local mailbox (an empty list?)"));
+        }
         self.ndrs.push(id);
         self.system.push(id);
         self.roles.push((id, JournalRole::Ndr));
@@ -296,14 +301,7 @@ impl JournalIndex {
                 }
             }
         }
-        let reaches = dir.flattened(target).any(|id| {
-            dir.get(id).is_some_and(|e| match e.kind() {
-                EntryKind::DistributionList => false,
-                EntryKind::Contact => e.contact_target().is_some(),
-                _ => true,
-            })
-        });
-        if !reaches {
+        if !reaches_someone(dir, target, true) {
             return Err(ConfigError::EmptyJournalTarget {
                 context: ctx.to_owned(),
                 target: dir
@@ -507,6 +505,18 @@ impl JournalIndex {
             });
         }
     }
+}
+
+/// Whether an entry reaches at least one final destination: a mailbox or public folder,
+/// or (when `external` is allowed) a contact's address.
+fn reaches_someone(dir: &Directory, id: EntryId, external: bool) -> bool {
+    dir.flattened(id).any(|m| {
+        dir.get(m).is_some_and(|e| match e.kind() {
+            EntryKind::DistributionList => false,
+            EntryKind::Contact => external && e.contact_target().is_some(),
+            _ => true,
+        })
+    })
 }
 
 /// Expands a journal target into final destinations. Restrictions never apply: journal

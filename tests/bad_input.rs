@@ -407,3 +407,26 @@ fn a_journal_target_that_reaches_nobody_is_a_config_error() {
         Warning::UnresolvedJournalProperty { .. }
     ));
 }
+
+#[test]
+fn an_ndr_address_that_reaches_no_mailbox_is_a_config_error() {
+    // Found by fuzzing: an empty list as NDR address; a per-recipient value that resolved
+    // to nothing fell back to it and the copy reached nobody.
+    let e = PolicyConfig::new("example.com")
+        .entry(
+            EntryConfig::distribution_list("ndr-list", Vec::<String>::new())
+                .proxy("SMTP:ndr@example.com"),
+        )
+        .entry(hidden("j"))
+        .connector(
+            ConnectorConfig::new("IMS").inbound_journal(JournalSettings::to("j", "ndr-list")),
+        )
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, ConfigError::UnusableNdr { .. }), "{e}");
+    assert!(
+        e.to_string().contains("\"ndr-list\"")
+            && e.to_string().contains("reaches no local mailbox"),
+        "{e}"
+    );
+}
