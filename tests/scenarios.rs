@@ -377,18 +377,16 @@ fn scenario_5_journal_copies_are_not_journaled_again_and_forgeries_are_flagged()
 
     // Fed back as Submitted under its own envelope. Members have no SMTP address, so the
     // transport addresses the copy to the list's SMTP-less members by entry; a transport
-    // that re-submits it uses an address. Give journal1 one for this check.
-    let p2 = PolicyConfig::new("example.com")
-        .accepted_domain("example.com")
-        .entry(person("carol"))
-        .entry(
-            EntryConfig::distribution_list("Journal-DL", ["journal1", "journal2"])
-                .proxy(JOURNAL_DL)
-                .hidden(true),
-        )
-        .entry(hidden("journal1").proxy("SMTP:journal1@example.com"))
-        .entry(hidden("journal2").proxy("SMTP:journal2@example.com"))
-        .entry(ndr("InboundJournalNDR", "inbound-ndr@example.com"))
+    // that re-submits it uses an address. Give the journal mailboxes one for this check.
+    let mut cfg = scenario2_directory();
+    for e in cfg
+        .entries
+        .iter_mut()
+        .filter(|e| e.name.starts_with("journal"))
+    {
+        e.proxies.push(format!("SMTP:{}@example.com", e.name));
+    }
+    let p2 = cfg
         .connector(
             ConnectorConfig::new("IMS")
                 .address_space(AddressSpace::new("*", 1))
