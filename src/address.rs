@@ -9,13 +9,36 @@ use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::error::AddressError;
+use thiserror::Error;
+
 use crate::hash::hash_folded;
 
 /// Longest accepted local part, in bytes (RFC 5321 §4.5.3.1.1).
 const MAX_LOCAL: usize = 64;
 /// Longest accepted domain, in bytes (RFC 5321 §4.5.3.1.2).
 const MAX_DOMAIN: usize = 255;
+
+/// An address, reverse path or proxy address that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    /// The text is not a valid address.
+    #[error("invalid address {input:?}: {reason}")]
+    Invalid {
+        /// The text as given.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A proxy address with a type other than `SMTP`, `X500` or `EX`.
+    #[error("unknown proxy address type {kind:?} in {input:?} (expected SMTP, smtp, X500 or EX)")]
+    UnknownProxyType {
+        /// The text as given.
+        input: String,
+        /// The type prefix found.
+        kind: String,
+    },
+}
 
 /// An SMTP mailbox address, `local@domain`.
 ///

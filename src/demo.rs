@@ -20,13 +20,14 @@
 //! # Ok::<(), mail_journal::ConfigError>(())
 //! ```
 
-use crate::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
-use crate::directory::EntryConfig;
-use crate::error::ConfigError;
-use crate::journal::JournalScope;
-use crate::policy::{JournalRuleConfig, Policy, PolicyConfig};
+use crate::config::PolicyConfig;
+use crate::config::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
+use crate::config::entry::EntryConfig;
+use crate::config::restrictions::RestrictionsConfig;
+use crate::config::rule::{JournalRuleConfig, JournalScope};
+use crate::policy::compiled::Policy;
+use crate::policy::error::ConfigError;
 use crate::proptag::PropTag;
-use crate::restrict::RestrictionsConfig;
 
 /// The X.500 address of the demo's hidden journal list.
 pub const JOURNAL_DL_X500: &str = "X500:/o=Example/ou=HQ/cn=Recipients/cn=Journal-DL";

@@ -85,10 +85,30 @@ pub(crate) fn hash_folded<H: Hasher>(s: &str, state: &mut H) {
     state.write_u8(0xff);
 }
 
+/// FNV-1a 64: a stable hash, the same on every platform and release.
+pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::hash::Hash;
+
+    #[test]
+    fn fnv_is_stable() {
+        assert_eq!(fnv1a(&[b"a"]), fnv1a(&[b"a"]));
+        assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
+    }
 
     fn h<T: Hash + ?Sized>(t: &T) -> u64 {
         let mut s = FxHasher::default();

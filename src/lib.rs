@@ -80,56 +80,67 @@
 //! | An IMS relaying everything to another IMS or SMTP relay (Q258557) | [`NextHop`] | `connectors[].next_hop` (`"dns"`, `{ smarthost = … }`, `{ connector = … }`) |
 //! | Message tracking on the MTA (Q164175) | always on: [`Decision::tracking`], [`render::tracking_log`] | none — no key turns it off |
 //!
-//! Module map: [`address`] (addresses, reverse paths, proxies), [`proptag`] (MAPI property
-//! tags of custom attributes), [`directory`] (entries and list flattening), [`restrict`]
-//! (delivery restrictions), [`connector`] (connectors), `route` (connector selection),
-//! [`journal`] (journal sources and rules), [`policy`] (configuration, build, audit),
-//! [`envelope`], [`decision`], `headers` (the header-block scan), [`error`], and [`demo`]
-//! (a built-in organisation expressing the seed scenarios).
+//! ## How the crate is laid out
+//!
+//! Layers, each importing only from the layers below it, with no circle anywhere (the
+//! test `tests/layers.rs` keeps it so). A newcomer reads them bottom-up:
+//!
+//! | layer | modules | holds |
+//! |---|---|---|
+//! | 0 leaf types | `ids`, `address`, `proptag`, `time`, `reply` (and the private helpers `hash`, `headers`, `text`) | [`EntryId`], [`ConnectorId`], [`RuleId`], [`Direction`], [`Address`], [`ReversePath`], [`ProxyAddress`], [`PropTag`], [`Timestamp`], [`SmtpReply`] — each with its parse error |
+//! | 1 inputs | `config`, `envelope` | what operators write ([`PolicyConfig`], [`EntryConfig`], [`ConnectorConfig`], …, configuration files) and what transports hand in ([`Envelope`]) |
+//! | 2 compiled policy | `policy` | [`Policy`] and its build ([`ConfigError`]): the directory with flattened lists, restrictions, connectors, routing, the journal index, the audit |
+//! | 3 deciding | `decide` | [`Policy::decide`] and the [`Decision`] it returns, the tracking events, [`Policy::explain`] |
+//! | 4 rendering | [`render`] | bytes: journal reports, archive records, DSNs, tracking-log lines |
+//! | 7 sample data | [`demo`] | a built-in organisation for examples and tests |
+//!
+//! Every public type is reachable once, from the crate root (or, for the renderers, from
+//! [`render`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod address;
-#[cfg(feature = "serde")]
-mod config_file;
-pub mod connector;
-pub mod decision;
+mod address;
+mod config;
+mod decide;
 pub mod demo;
-pub mod directory;
-mod engine;
-pub mod envelope;
-pub mod error;
-mod explain;
+mod envelope;
 mod hash;
 mod headers;
-pub mod journal;
-pub mod policy;
-pub mod proptag;
+mod ids;
+mod policy;
+mod proptag;
 pub mod render;
-pub mod restrict;
-mod route;
+mod reply;
+mod text;
+mod time;
 
-pub use address::{Address, DistinguishedName, ProxyAddress, ReversePath};
+pub use address::{Address, AddressError, DistinguishedName, ProxyAddress, ReversePath};
+pub use config::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
+pub use config::entry::{EntryConfig, EntryKindConfig};
 #[cfg(feature = "serde")]
-pub use config_file::ConfigFileError;
-pub use connector::{
-    AddressSpace, Connector, ConnectorConfig, ConnectorId, Direction, JournalSettings, NextHop,
+pub use config::file::ConfigFileError;
+pub use config::limits::Limits;
+pub use config::restrictions::RestrictionsConfig;
+pub use config::rule::{JournalRuleConfig, JournalScope};
+pub use config::{JournalFormat, PolicyConfig};
+pub use decide::decision::{
+    ArchiveCopy, Decision, Delivery, Destination, Disposition, EventKind, JournalCopy,
+    JournalReason, JournalSource, MessageDirection, NonDelivery, Party, RejectReason, Rejection,
+    Relayed, TrackingEvent, Transfer, Verdict, Via, Warning,
 };
-pub use decision::{
-    ArchiveCopy, Decision, Delivery, Destination, Disposition, EnhancedStatus, EventKind,
-    JournalCopy, JournalFormat, JournalReason, JournalSource, MessageDirection, NonDelivery, Party,
-    RejectReason, Rejection, Relayed, SmtpReply, TrackingEvent, Transfer, Verdict, Via, Warning,
-};
-pub use directory::{Entry, EntryConfig, EntryId, EntryKind, EntryKindConfig};
-pub use envelope::{Envelope, EnvelopeBuilder, Notify, Origin, Recipient, Timestamp};
-pub use error::{AddressError, ConfigError, EnvelopeError, PropTagError};
+pub use envelope::{Envelope, EnvelopeBuilder, EnvelopeError, Notify, Origin, Recipient};
 pub use headers::JOURNAL_MARKER;
-pub use journal::{JournalRule, JournalScope};
-pub use policy::{
-    AuditWarning, JournalRole, JournalRuleConfig, Limits, Policy, PolicyConfig, RuleId,
-};
-pub use proptag::PropTag;
-pub use restrict::{RestrictionKind, RestrictionsConfig};
+pub use ids::{ConnectorId, Direction, EntryId, RuleId};
+pub use policy::audit::AuditWarning;
+pub use policy::compiled::Policy;
+pub use policy::connector::Connector;
+pub use policy::directory::{Entry, EntryKind};
+pub use policy::error::ConfigError;
+pub use policy::journal::{JournalRole, JournalRule};
+pub use policy::restrict::RestrictionKind;
+pub use proptag::{PropTag, PropTagError};
+pub use reply::{EnhancedStatus, SmtpReply};
+pub use time::Timestamp;
 
 /// The README's examples run as doctests, so the quick start cannot rot.
 #[cfg(doctest)]

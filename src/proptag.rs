@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::PropTagError;
+use thiserror::Error;
 
 /// Property ids of custom attributes 1–15. 14 and 15 are not contiguous with 13.
 const CUSTOM_ATTRIBUTE_IDS: [u16; 15] = [
@@ -28,6 +28,26 @@ const NAMED_STRING_PROPS: [(u16, &str); 6] = [
     (0x3A18, "department name"),
     (0x3A19, "office location"),
 ];
+
+/// A property tag that is not one the policy can read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PropTagError {
+    /// The value is not a known string property in any accepted form.
+    #[error("unknown property tag {input}; valid values: {valid}")]
+    Unknown {
+        /// The value as given (hex for numbers).
+        input: String,
+        /// The accepted values.
+        valid: String,
+    },
+    /// `custom attribute N` with N outside 1–15.
+    #[error("custom attribute {number} does not exist; valid numbers are 1-15")]
+    CustomAttributeOutOfRange {
+        /// The number given.
+        number: u8,
+    },
+}
 
 /// `PT_STRING8`, the 8-bit string property type.
 pub const PT_STRING8: u16 = 0x001E;

@@ -226,17 +226,16 @@ fn per_recipient(global: bool) -> Policy {
 #[test]
 fn scenario_3_per_recipient_journaling() {
     let p = per_recipient(false);
-    let ims = cid(&p, "IMS");
     let ca10 = PropTag::custom_attribute(10).unwrap();
-    let managers = id(&p, "Managers");
-    let per_carol = JournalReason {
+    // Ids belong to the policy that issued them: derive them from each policy.
+    let per_carol = |p: &Policy| JournalReason {
         source: JournalSource::RecipientProperty {
-            connector: ims,
+            connector: cid(p, "IMS"),
             direction: Direction::Inbound,
-            entry: id(&p, "carol"),
+            entry: id(p, "carol"),
             property: ca10,
         },
-        target: managers,
+        target: id(p, "Managers"),
     };
 
     let d = p.decide(&inbound(
@@ -254,7 +253,7 @@ fn scenario_3_per_recipient_journaling() {
         j.recipients.to_vec(),
         vec![Destination::Local(id(&p, "frank-journal"))]
     );
-    assert_eq!(j.reasons.to_vec(), vec![per_carol]);
+    assert_eq!(j.reasons.to_vec(), vec![per_carol(&p)]);
 
     // Mail to dave alone: nobody's property is set, nothing to journal.
     let d = p.decide(&inbound(
@@ -288,14 +287,14 @@ fn scenario_3_per_recipient_journaling() {
         vec![
             JournalReason {
                 source: JournalSource::Connector {
-                    connector: ims,
+                    connector: cid(&p, "IMS"),
                     direction: Direction::Inbound
                 },
                 target: id(&p, JOURNAL_DL),
             },
             JournalReason {
                 target: id(&p, "Managers"),
-                ..per_carol
+                ..per_carol(&p)
             },
         ]
     );

@@ -4,13 +4,14 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use super::Rendered;
-use super::mime;
 use crate::address::Address;
-use crate::connector::Direction;
-use crate::decision::{ArchiveCopy, Decision};
+use crate::decide::decision::{ArchiveCopy, Decision};
 use crate::envelope::Envelope;
-use crate::policy::Policy;
+use crate::ids::Direction;
+use crate::policy::compiled::Policy;
+use crate::render::mime;
+use crate::render::rendered::Rendered;
+use crate::text::one_line;
 
 /// The envelope recipients a copy that crossed `copy.connector` carried: for an inbound
 /// copy every accepted envelope recipient, for an outbound copy those whose destinations
@@ -75,7 +76,7 @@ pub fn archive_record(
     }
     let connector = policy
         .connector(copy.connector)
-        .map_or_else(String::new, |c| mime::one_line(c.name()));
+        .map_or_else(String::new, |c| one_line(c.name()));
     let _ = write!(
         h,
         "X-Archive-Direction: {}\r\nX-Archive-Connector: {}\r\nX-Archive-Received-At: {}\r\nX-Archive-Envelope-Id: {}\r\n",

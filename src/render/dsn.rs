@@ -4,12 +4,14 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use super::Rendered;
-use super::facts;
-use super::mime;
-use crate::decision::{Decision, Rejection};
-use crate::envelope::{Envelope, Origin, Recipient, Timestamp};
-use crate::policy::Policy;
+use crate::decide::decision::{Decision, Rejection};
+use crate::envelope::{Envelope, Origin, Recipient};
+use crate::policy::compiled::Policy;
+use crate::render::facts;
+use crate::render::mime;
+use crate::render::rendered::Rendered;
+use crate::text::one_line;
+use crate::time::Timestamp;
 
 /// One failed recipient to report.
 struct Failed<'a> {
@@ -43,9 +45,10 @@ fn failures<'a>(
             continue;
         };
         out.push(Failed {
-            final_recipient: policy
-                .entry(n.entry)
-                .map_or_else(String::new, crate::directory::Entry::display_address),
+            final_recipient: policy.entry(n.entry).map_or_else(
+                String::new,
+                crate::policy::directory::Entry::display_address,
+            ),
             original,
             rejection: &n.rejection,
         });
@@ -133,12 +136,12 @@ pub fn dsn(
         let _ = write!(
             human,
             "  {}: {}\r\n",
-            mime::one_line(&x.final_recipient),
-            mime::one_line(&x.rejection.reply.to_string())
+            one_line(&x.final_recipient),
+            one_line(&x.rejection.reply.to_string())
         );
     }
     if let Some(id) = &f.message_id {
-        let _ = write!(human, "\r\nOriginal Message-ID: {}\r\n", mime::one_line(id));
+        let _ = write!(human, "\r\nOriginal Message-ID: {}\r\n", one_line(id));
     }
     h.push_str(&mime::quoted_printable(&human));
     let _ = write!(
@@ -158,11 +161,11 @@ pub fn dsn(
         let _ = write!(
             h,
             "\r\nFinal-Recipient: rfc822; {}\r\n",
-            mime::one_line(&x.final_recipient)
+            one_line(&x.final_recipient)
         );
         match &x.original.orcpt {
             Some(o) => {
-                let _ = write!(h, "Original-Recipient: {}\r\n", mime::one_line(o));
+                let _ = write!(h, "Original-Recipient: {}\r\n", one_line(o));
             }
             None if x.final_recipient != x.original.address.as_str() => {
                 let _ = write!(h, "Original-Recipient: rfc822; {}\r\n", x.original.address);
@@ -175,7 +178,7 @@ pub fn dsn(
             reply.status,
             reply.code,
             reply.status,
-            mime::one_line(&reply.text)
+            one_line(&reply.text)
         );
     }
     let cte = if header_block.is_ascii() {

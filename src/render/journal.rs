@@ -4,13 +4,18 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use super::Rendered;
-use super::facts::{self, Facts, Mailbox};
-use super::mime;
 use crate::address::Address;
-use crate::decision::{Decision, JournalCopy, JournalFormat, Via};
-use crate::envelope::{Envelope, Timestamp};
-use crate::policy::Policy;
+use crate::config::JournalFormat;
+use crate::decide::decision::{Decision, JournalCopy, Via};
+use crate::envelope::Envelope;
+use crate::ids::EntryId;
+use crate::policy::compiled::Policy;
+use crate::policy::directory::Entry;
+use crate::render::facts::{self, Facts, Mailbox};
+use crate::render::mime;
+use crate::render::rendered::Rendered;
+use crate::text::one_line;
+use crate::time::Timestamp;
 
 /// One final recipient of the original, as the report lists it.
 struct Listed<'a> {
@@ -128,10 +133,10 @@ pub fn journal_report(
 
 /// The summary's address for a local entry: its primary SMTP address, else its X.500
 /// name (journal mailboxes often have no SMTP address).
-fn entry_address(policy: &Policy, id: crate::directory::EntryId) -> String {
+fn entry_address(policy: &Policy, id: EntryId) -> String {
     policy
         .entry(id)
-        .map_or_else(String::new, crate::directory::Entry::display_address)
+        .map_or_else(String::new, Entry::display_address)
 }
 
 fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts) -> String {
@@ -139,19 +144,19 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts)
     let header_from = f.from.iter().find_map(|m| m.address.as_deref());
     let sender = match envelope.reverse_path().address() {
         Some(a) => a.to_string(),
-        None => header_from.map_or_else(|| "Unspecified Address".to_owned(), mime::one_line),
+        None => header_from.map_or_else(|| "Unspecified Address".to_owned(), one_line),
     };
-    let _ = write!(s, "Sender: {}\r\n", mime::one_line(&sender));
+    let _ = write!(s, "Sender: {}\r\n", one_line(&sender));
     if let Some(from) = header_from {
         if !from.trim().eq_ignore_ascii_case(&sender) {
-            let _ = write!(s, "On-Behalf-Of: {}\r\n", mime::one_line(from.trim()));
+            let _ = write!(s, "On-Behalf-Of: {}\r\n", one_line(from.trim()));
         }
     }
     let _ = write!(
         s,
         "Subject: {}\r\nMessage-Id: {}\r\n",
-        mime::one_line(f.subject.as_deref().unwrap_or_default()),
-        mime::one_line(f.message_id.as_deref().unwrap_or("Unknown Message-ID")),
+        one_line(f.subject.as_deref().unwrap_or_default()),
+        one_line(f.message_id.as_deref().unwrap_or("Unknown Message-ID")),
     );
     let mut listed: Vec<Listed<'_>> = Vec::new();
     for d in &decision.deliveries {

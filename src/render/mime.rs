@@ -6,7 +6,8 @@ use std::hash::Hasher;
 
 use siphasher::sip128::{Hasher128, SipHasher24};
 
-use crate::envelope::Timestamp;
+use crate::text::one_line;
+use crate::time::Timestamp;
 
 const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const MONTHS: [&str; 12] = [
@@ -25,14 +26,6 @@ pub(crate) fn rfc5322_date(t: Timestamp) -> String {
         .copied()
         .unwrap_or("Jan");
     format!("{wd}, {d} {mon} {y:04} {h:02}:{mi:02}:{s:02} +0000")
-}
-
-/// Replaces every control character (CR and LF included) with a space: the text can no
-/// longer break out of the header or line it is written into.
-pub(crate) fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

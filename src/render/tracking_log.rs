@@ -22,12 +22,16 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use super::Rendered;
-use super::facts;
-use super::mime::one_line;
-use crate::decision::{Decision, EventKind, MessageDirection, Party, TrackingEvent};
-use crate::envelope::{Envelope, Timestamp};
-use crate::policy::Policy;
+use crate::decide::decision::{Decision, EventKind, MessageDirection, Party, TrackingEvent};
+use crate::envelope::Envelope;
+use crate::hash::fnv1a;
+use crate::ids::EntryId;
+use crate::policy::compiled::Policy;
+use crate::policy::directory::Entry;
+use crate::render::facts;
+use crate::render::rendered::Rendered;
+use crate::text::one_line;
+use crate::time::Timestamp;
 
 /// The fields of the Exchange 2013+ message tracking log, in order.
 pub const CSV_FIELDS: [&str; 30] = [
@@ -97,16 +101,12 @@ fn party(policy: &Policy, p: &Party) -> String {
         Party::Address(a) => a.to_string(),
         Party::Entry(id) => policy
             .entry(*id)
-            .map_or_else(String::new, crate::directory::Entry::display_address),
+            .map_or_else(String::new, Entry::display_address),
     }
 }
 
 /// The final recipients reached through a list, in decision order.
-fn expanded_members(
-    policy: &Policy,
-    decision: &Decision,
-    list: crate::directory::EntryId,
-) -> Vec<String> {
+fn expanded_members(policy: &Policy, decision: &Decision, list: EntryId) -> Vec<String> {
     let local = decision
         .deliveries
         .iter()
@@ -159,7 +159,7 @@ fn common(policy: &Policy, envelope: &Envelope, decision: &Decision, time: Strin
             .address()
             .map(ToString::to_string)
             .unwrap_or_default(),
-        internal_id: crate::route::fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1,
+        internal_id: fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1,
     }
 }
 

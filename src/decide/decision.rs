@@ -1,64 +1,17 @@
 //! What [`Policy::decide`](crate::Policy::decide) returns.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use bytes::Bytes;
 use smallvec::SmallVec;
 
 use crate::address::Address;
-use crate::connector::{ConnectorId, Direction};
-use crate::directory::EntryId;
-use crate::envelope::Recipient;
-use crate::policy::RuleId;
+use crate::config::JournalFormat;
+use crate::envelope::{Notify, Recipient};
+use crate::ids::{ConnectorId, Direction, EntryId, RuleId};
+use crate::policy::restrict::RestrictionKind;
 use crate::proptag::PropTag;
-use crate::restrict::RestrictionKind;
-
-/// An RFC 3463 enhanced status code, `class.subject.detail`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EnhancedStatus {
-    /// 2 (success), 4 (persistent transient failure) or 5 (permanent failure).
-    pub class: u8,
-    /// The subject.
-    pub subject: u16,
-    /// The detail.
-    pub detail: u16,
-}
-
-impl EnhancedStatus {
-    /// `class.subject.detail`.
-    pub const fn new(class: u8, subject: u16, detail: u16) -> Self {
-        EnhancedStatus {
-            class,
-            subject,
-            detail,
-        }
-    }
-}
-
-impl fmt::Display for EnhancedStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
-    }
-}
-
-/// An SMTP reply: basic code, enhanced status code and text.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SmtpReply {
-    /// The basic reply code (550, 452, …).
-    pub code: u16,
-    /// The enhanced status code.
-    pub status: EnhancedStatus,
-    /// Human-readable text (one line, no CR/LF).
-    pub text: Cow<'static, str>,
-}
-
-impl fmt::Display for SmtpReply {
-    /// `550 5.1.1 text`, ready for an SMTP response line.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.code, self.status, self.text)
-    }
-}
+use crate::reply::{EnhancedStatus, SmtpReply};
 
 /// Why a recipient was refused, machine-readable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -307,18 +260,6 @@ pub struct JournalReason {
     pub target: EntryId,
 }
 
-/// The format journal copies are sent in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum JournalFormat {
-    /// An Exchange 2007+ envelope journal report: a summary of the envelope (Bcc and
-    /// list expansions included) with the original attached unaltered.
-    #[default]
-    Envelope,
-    /// Exchange 5.5 IMS style: the original message unaltered under a new envelope.
-    Copy,
-}
-
 /// A journal copy to send: one per journal-NDR address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -338,8 +279,8 @@ pub struct JournalCopy {
 
 impl JournalCopy {
     /// Journal copies ask for no delivery notifications (`NOTIFY=NEVER`).
-    pub fn notify(&self) -> crate::envelope::Notify {
-        crate::envelope::Notify::Never
+    pub fn notify(&self) -> Notify {
+        Notify::Never
     }
 }
 

@@ -1,55 +1,32 @@
-//! Journal targets: connector (global and per-recipient) settings and journal rules,
-//! journal-NDR addresses, the set of journal system mailboxes used for loop detection,
-//! and the per-message collection of journal copies with de-duplication per NDR address.
+//! The journal index, built once: connector journal settings (global and per-recipient
+//! property) and journal rules resolved to entries, journal-NDR mailboxes checked, the
+//! set of journal system mailboxes used for loop detection, and which entries can matter
+//! as parties of a message. The per-message collection of copies is `decide`'s.
 
 use std::fmt;
 
-use smallvec::SmallVec;
-
 use crate::address::Address;
-use crate::connector::{Connector, ConnectorId, Direction, DirectionJournal};
-use crate::decision::{
-    Destination, JournalCopy, JournalFormat, JournalReason, JournalSource, Warning,
-};
-use crate::directory::{Directory, EntryId, EntryKind};
-use crate::error::ConfigError;
+use crate::config::PolicyConfig;
+use crate::config::rule::JournalScope;
 use crate::hash::FxHashMap;
-use crate::policy::{JournalRole, PolicyConfig, RuleId};
+use crate::ids::{Direction, EntryId, RuleId, Stamp};
+use crate::policy::connector::Connector;
+use crate::policy::directory::{Directory, EntryKind};
+use crate::policy::error::ConfigError;
+use crate::policy::route::{Route, route};
 use crate::proptag::PropTag;
-use crate::route::{Route, route};
-
-/// Which mail a journal rule looks at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum JournalScope {
-    /// The sender is local and at least one recipient is local.
-    Internal,
-    /// The sender is not local, or at least one recipient is external.
-    External,
-    /// All mail.
-    Global,
-}
-
-impl fmt::Display for JournalScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            JournalScope::Internal => "internal",
-            JournalScope::External => "external",
-            JournalScope::Global => "global",
-        })
-    }
-}
 
 /// A built journal rule.
 #[derive(Clone, Debug)]
 pub struct JournalRule {
+    pub(crate) id: RuleId,
     name: Box<str>,
-    scope: JournalScope,
-    enabled: bool,
-    recipient: Option<EntryId>,
+    pub(crate) scope: JournalScope,
+    pub(crate) enabled: bool,
+    pub(crate) recipient: Option<EntryId>,
     /// The recipient and its flattened members, sorted.
-    match_set: Box<[EntryId]>,
-    target: EntryId,
+    pub(crate) match_set: Box<[EntryId]>,
+    pub(crate) target: EntryId,
 }
 
 impl JournalRule {
@@ -77,17 +54,36 @@ impl JournalRule {
 
 /// A per-recipient journal property value, resolved at build time.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum PropValue {
+pub(crate) enum PropValue {
     Target(EntryId),
     Unresolved(Box<str>),
+}
+
+/// The role a directory entry plays in journaling, for the audit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JournalRole {
+    /// Receives journal copies.
+    Target,
+    /// Receives the non-delivery reports of journal copies.
+    Ndr,
+}
+
+impl fmt::Display for JournalRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JournalRole::Target => "journal target",
+            JournalRole::Ndr => "journal-NDR mailbox",
+        })
+    }
 }
 
 /// Everything about journaling that `decide` needs, pre-computed.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct JournalIndex {
     pub rules: Vec<JournalRule>,
-    rules_ndr: Option<EntryId>,
-    props: FxHashMap<(PropTag, EntryId), PropValue>,
+    pub rules_ndr: Option<EntryId>,
+    pub props: FxHashMap<(PropTag, EntryId), PropValue>,
     /// Journal-NDR mailboxes, sorted.
     ndrs: Vec<EntryId>,
     /// Journal targets, their flattened members and NDR mailboxes, sorted.
@@ -104,22 +100,12 @@ pub(crate) struct JournalIndex {
     list_parties: FxHashMap<EntryId, Box<[EntryId]>>,
 }
 
-/// What the engine learned about a message that journaling depends on.
-pub(crate) struct JournalInputs<'a> {
-    pub inbound: Option<ConnectorId>,
-    pub outbound: &'a [ConnectorId],
-    /// The sender's entry (if it resolves) and every accepted directory party.
-    pub parties: &'a [EntryId],
-    pub internal: bool,
-    pub external: bool,
-    pub format: JournalFormat,
-}
-
 impl JournalIndex {
     pub(crate) fn build(
         cfg: &PolicyConfig,
         dir: &Directory,
         connectors: &[Connector],
+        stamp: Stamp,
     ) -> Result<Self, ConfigError> {
         let mut idx = JournalIndex::default();
         let mut tags: Vec<PropTag> = Vec::new();
@@ -174,7 +160,9 @@ impl JournalIndex {
             if r.enabled {
                 idx.add_target(dir, connectors, target, &ctx)?;
             }
+            let id = RuleId::new(u32::try_from(idx.rules.len()).unwrap_or(u32::MAX), stamp);
             idx.rules.push(JournalRule {
+                id,
                 name: r.name.trim().into(),
                 scope: r.scope,
                 enabled: r.enabled,
@@ -203,7 +191,7 @@ impl JournalIndex {
                 if v.is_empty() {
                     continue;
                 }
-                let id = EntryId(i as u32);
+                let id = dir.id(i);
                 let value = match dir.resolve(v) {
                     Some(t) if idx.add_target(dir, connectors, t, "").is_ok() => {
                         PropValue::Target(t)
@@ -230,7 +218,7 @@ impl JournalIndex {
             if e.kind() != EntryKind::DistributionList {
                 continue;
             }
-            let id = EntryId(i as u32);
+            let id = dir.id(i);
             let mut ps: Vec<EntryId> = dir
                 .flattened(id)
                 .skip(1)
@@ -369,142 +357,6 @@ impl JournalIndex {
         v.sort();
         v.into_iter()
     }
-
-    fn rule_matches(rule: &JournalRule, inputs: &JournalInputs<'_>) -> bool {
-        if !rule.enabled {
-            return false;
-        }
-        let scope_ok = match rule.scope {
-            JournalScope::Global => true,
-            JournalScope::Internal => inputs.internal,
-            JournalScope::External => inputs.external,
-        };
-        scope_ok
-            && (rule.recipient.is_none()
-                || inputs
-                    .parties
-                    .iter()
-                    .any(|p| rule.match_set.binary_search(p).is_ok()))
-    }
-
-    fn direction_reasons(
-        &self,
-        c: ConnectorId,
-        d: Direction,
-        j: &DirectionJournal,
-        inputs: &JournalInputs<'_>,
-        reasons: &mut SmallVec<[(EntryId, JournalReason); 4]>,
-        warnings: &mut Vec<Warning>,
-    ) {
-        if let Some(t) = j.target {
-            reasons.push((
-                j.ndr,
-                JournalReason {
-                    source: JournalSource::Connector {
-                        connector: c,
-                        direction: d,
-                    },
-                    target: t,
-                },
-            ));
-        }
-        let Some(property) = j.property else { return };
-        if self.props.is_empty() {
-            return;
-        }
-        for &entry in inputs.parties {
-            let target = match self.props.get(&(property, entry)) {
-                None => continue,
-                Some(PropValue::Target(t)) => *t,
-                Some(PropValue::Unresolved(v)) => {
-                    let w = Warning::UnresolvedJournalProperty {
-                        entry,
-                        property,
-                        value: v.clone(),
-                    };
-                    if !warnings.contains(&w) {
-                        warnings.push(w);
-                    }
-                    j.ndr
-                }
-            };
-            let source = JournalSource::RecipientProperty {
-                connector: c,
-                direction: d,
-                entry,
-                property,
-            };
-            reasons.push((j.ndr, JournalReason { source, target }));
-        }
-    }
-
-    /// Collects the journal copies for one message.
-    pub(crate) fn collect(
-        &self,
-        dir: &Directory,
-        connectors: &[Connector],
-        inputs: &JournalInputs<'_>,
-        envelope_id: &str,
-        copies: &mut SmallVec<[JournalCopy; 1]>,
-        warnings: &mut Vec<Warning>,
-    ) {
-        let mut reasons: SmallVec<[(EntryId, JournalReason); 4]> = SmallVec::new();
-        let directions = inputs
-            .inbound
-            .map(|c| (c, Direction::Inbound))
-            .into_iter()
-            .chain(inputs.outbound.iter().map(|&c| (c, Direction::Outbound)));
-        for (c, d) in directions {
-            if let Some(j) = connectors.get(c.index()).and_then(|conn| conn.journal(d)) {
-                self.direction_reasons(c, d, j, inputs, &mut reasons, warnings);
-            }
-        }
-        if let Some(ndr) = self.rules_ndr {
-            for (i, rule) in self.rules.iter().enumerate() {
-                if Self::rule_matches(rule, inputs) {
-                    reasons.push((
-                        ndr,
-                        JournalReason {
-                            source: JournalSource::Rule(RuleId(i as u32)),
-                            target: rule.target,
-                        },
-                    ));
-                }
-            }
-        }
-        if reasons.is_empty() {
-            return;
-        }
-        reasons.sort_unstable();
-        reasons.dedup();
-        let mut rest = &reasons[..];
-        while let Some(&(ndr, _)) = rest.first() {
-            let n = rest.iter().take_while(|(x, _)| *x == ndr).count();
-            let (group, tail) = rest.split_at(n);
-            rest = tail;
-            let Some(reverse_path) = dir.get(ndr).and_then(|e| e.primary_smtp()).cloned() else {
-                continue;
-            };
-            let mut recipients: SmallVec<[Destination; 4]> = SmallVec::new();
-            let mut last_target = None;
-            for (_, reason) in group {
-                if last_target == Some(reason.target) {
-                    continue;
-                }
-                last_target = Some(reason.target);
-                expand_target(dir, connectors, reason.target, envelope_id, &mut recipients);
-            }
-            recipients.sort_unstable();
-            recipients.dedup();
-            copies.push(JournalCopy {
-                ndr,
-                reverse_path,
-                recipients,
-                reasons: group.iter().map(|(_, r)| *r).collect(),
-                format: inputs.format,
-            });
-        }
-    }
 }
 
 /// Whether an entry reaches at least one final destination: a mailbox or public folder,
@@ -517,32 +369,4 @@ fn reaches_someone(dir: &Directory, id: EntryId, external: bool) -> bool {
             _ => true,
         })
     })
-}
-
-/// Expands a journal target into final destinations. Restrictions never apply: journal
-/// copies are system messages.
-fn expand_target(
-    dir: &Directory,
-    connectors: &[Connector],
-    target: EntryId,
-    envelope_id: &str,
-    out: &mut SmallVec<[Destination; 4]>,
-) {
-    for id in dir.flattened(target) {
-        let Some(e) = dir.get(id) else { continue };
-        match e.kind() {
-            EntryKind::DistributionList => {}
-            EntryKind::Contact => {
-                if let Some(address) = e.contact_target() {
-                    if let Route::Via(connector) = route(connectors, address, None, envelope_id) {
-                        out.push(Destination::External {
-                            address: address.clone(),
-                            connector,
-                        });
-                    }
-                }
-            }
-            _ => out.push(Destination::Local(id)),
-        }
-    }
 }

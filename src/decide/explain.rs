@@ -2,12 +2,11 @@
 
 use std::fmt::Write;
 
-use crate::connector::ConnectorId;
-use crate::decision::{
+use crate::decide::decision::{
     Decision, Destination, Disposition, EventKind, JournalSource, Party, Via, Warning,
 };
-use crate::directory::EntryId;
-use crate::policy::Policy;
+use crate::ids::{ConnectorId, EntryId};
+use crate::policy::compiled::Policy;
 
 impl Policy {
     fn name(&self, id: EntryId) -> &str {

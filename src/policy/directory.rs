@@ -1,5 +1,5 @@
-//! The directory: mailboxes, distribution lists, contacts and public folders, with their
-//! proxy addresses, properties and delivery restrictions.
+//! The directory, built: mailboxes, distribution lists, contacts and public folders, with
+//! their proxy addresses, properties and delivery restrictions.
 //!
 //! Building the directory validates every reference and pre-computes what `decide` needs:
 //! an address index, the flattened membership of every distribution list (cycles are a
@@ -9,149 +9,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::address::{Address, DistinguishedName, ProxyAddress};
-use crate::error::ConfigError;
+use crate::config::entry::{EntryConfig, EntryKindConfig};
+use crate::config::limits::Limits;
+use crate::config::restrictions::RestrictionsConfig;
 use crate::hash::FxHashMap;
-use crate::policy::Limits;
+use crate::ids::{EntryId, Stamp};
+use crate::policy::error::ConfigError;
+use crate::policy::restrict::Restrictions;
 use crate::proptag::PropTag;
-use crate::restrict::{Restrictions, RestrictionsConfig};
-
-/// Identifies an entry of a built [`Policy`](crate::Policy)'s directory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EntryId(pub(crate) u32);
-
-impl EntryId {
-    /// The entry's position in the configuration's entry list.
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// The kind of a directory entry, as configured.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EntryKindConfig {
-    /// A mailbox: mail is delivered to it.
-    Mailbox,
-    /// A distribution list: mail is delivered to its members. Members are references
-    /// (name, SMTP address or distinguished name) to other entries, lists included.
-    DistributionList {
-        /// The members.
-        members: Vec<String>,
-    },
-    /// A contact (custom recipient): mail is forwarded to an external address.
-    Contact {
-        /// The external target address.
-        target: String,
-    },
-    /// A public folder: mail is delivered to it.
-    PublicFolder,
-}
-
-/// One directory entry as configured.
-///
-/// ```
-/// use mail_journal::{EntryConfig, PropTag};
-/// let carol = EntryConfig::mailbox("carol")
-///     .display_name("Carol Jones")
-///     .proxy("SMTP:carol@example.com")
-///     .proxy("X500:/o=Example/ou=HQ/cn=Recipients/cn=carol")
-///     .property(PropTag::custom_attribute(10)?, "X500:/o=Example/ou=HQ/cn=Recipients/cn=managers");
-/// assert_eq!(carol.name, "carol");
-/// # Ok::<(), mail_journal::PropTagError>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct EntryConfig {
-    /// Unique name (alias); also a way to reference the entry.
-    pub name: String,
-    /// Display name; the name when empty.
-    pub display_name: String,
-    /// Mailbox, distribution list, contact or public folder.
-    pub kind: EntryKindConfig,
-    /// Proxy addresses: `SMTP:` (primary), `smtp:`, `X500:`, `EX:`.
-    pub proxies: Vec<String>,
-    /// Hidden from the address book.
-    pub hidden: bool,
-    /// String properties, custom attributes 1–15 among them.
-    pub properties: Vec<(PropTag, String)>,
-    /// Who may send to this entry.
-    pub restrictions: RestrictionsConfig,
-}
-
-impl EntryConfig {
-    fn new(name: impl Into<String>, kind: EntryKindConfig) -> Self {
-        EntryConfig {
-            name: name.into(),
-            display_name: String::new(),
-            kind,
-            proxies: Vec::new(),
-            hidden: false,
-            properties: Vec::new(),
-            restrictions: RestrictionsConfig::default(),
-        }
-    }
-
-    /// A mailbox.
-    pub fn mailbox(name: impl Into<String>) -> Self {
-        Self::new(name, EntryKindConfig::Mailbox)
-    }
-
-    /// A distribution list with the given member references.
-    pub fn distribution_list<I, S>(name: impl Into<String>, members: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let members = members.into_iter().map(Into::into).collect();
-        Self::new(name, EntryKindConfig::DistributionList { members })
-    }
-
-    /// A contact (custom recipient) forwarding to an external address.
-    pub fn contact(name: impl Into<String>, target: impl Into<String>) -> Self {
-        Self::new(
-            name,
-            EntryKindConfig::Contact {
-                target: target.into(),
-            },
-        )
-    }
-
-    /// A public folder.
-    pub fn public_folder(name: impl Into<String>) -> Self {
-        Self::new(name, EntryKindConfig::PublicFolder)
-    }
-
-    /// Sets the display name.
-    pub fn display_name(mut self, display: impl Into<String>) -> Self {
-        self.display_name = display.into();
-        self
-    }
-
-    /// Adds a proxy address such as `SMTP:alice@example.com` or `X500:/o=…`.
-    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
-        self.proxies.push(proxy.into());
-        self
-    }
-
-    /// Hides the entry from the address book.
-    pub fn hidden(mut self, hidden: bool) -> Self {
-        self.hidden = hidden;
-        self
-    }
-
-    /// Sets a string property (a custom attribute, say).
-    pub fn property(mut self, tag: PropTag, value: impl Into<String>) -> Self {
-        self.properties.retain(|(t, _)| *t != tag);
-        self.properties.push((tag, value.into()));
-        self
-    }
-
-    /// Sets the delivery restrictions.
-    pub fn restrictions(mut self, restrictions: RestrictionsConfig) -> Self {
-        self.restrictions = restrictions;
-        self
-    }
-}
 
 /// The kind of a built directory entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -306,9 +171,16 @@ pub(crate) struct Directory {
     by_smtp: FxHashMap<Address, EntryId>,
     by_dn: FxHashMap<DistinguishedName, EntryId>,
     by_name: FxHashMap<Box<str>, EntryId>,
+    /// The stamp of the ids this directory issues.
+    pub stamp: Stamp,
 }
 
 impl Directory {
+    /// The id of the entry at position `index`.
+    pub(crate) fn id(&self, index: usize) -> EntryId {
+        EntryId::new(u32::try_from(index).unwrap_or(u32::MAX), self.stamp)
+    }
+
     pub(crate) fn get(&self, id: EntryId) -> Option<&Entry> {
         self.entries.get(id.index())
     }
@@ -358,15 +230,25 @@ impl Directory {
         std::iter::once(id).chain(flat.iter().map(|m| m.entry))
     }
 
-    pub(crate) fn build(configs: &[EntryConfig], limits: &Limits) -> Result<Self, ConfigError> {
-        let mut dir = Directory::default();
+    pub(crate) fn build(
+        configs: &[EntryConfig],
+        limits: &Limits,
+        stamp: Stamp,
+    ) -> Result<Self, ConfigError> {
+        let mut dir = Directory {
+            stamp,
+            ..Directory::default()
+        };
         // Pass 1: names, proxies, indexes.
         for (i, cfg) in configs.iter().enumerate() {
-            let id = EntryId(u32::try_from(i).map_err(|_| ConfigError::Limit {
-                name: "entries",
-                value: i,
-                reason: "more than 2^32 directory entries",
-            })?);
+            let id = EntryId::new(
+                u32::try_from(i).map_err(|_| ConfigError::Limit {
+                    name: "entries",
+                    value: i,
+                    reason: "more than 2^32 directory entries",
+                })?,
+                stamp,
+            );
             let name = cfg.name.trim();
             let key: Box<str> = name.to_ascii_lowercase().into();
             if name.is_empty() || dir.by_name.insert(key, id).is_some() {
@@ -475,7 +357,7 @@ impl Directory {
                 .get(i)
                 .is_some_and(|e| e.kind == EntryKind::DistributionList)
             {
-                let flat = dir.flatten(EntryId(i as u32), limits)?;
+                let flat = dir.flatten(dir.id(i), limits)?;
                 if let Some(e) = dir.entries.get_mut(i) {
                     e.flat = Arc::from(flat);
                 }
@@ -505,7 +387,7 @@ impl Directory {
             if !open {
                 continue;
             }
-            let (leaves, nested) = dir.leaves_of(EntryId(i as u32));
+            let (leaves, nested) = dir.leaves_of(dir.id(i));
             if let Some(e) = dir.entries.get_mut(i) {
                 e.open = true;
                 e.leaves = Arc::from(leaves);
@@ -620,9 +502,9 @@ impl Directory {
                                     .get(from..)
                                     .unwrap_or_default()
                                     .iter()
-                                    .map(|(n, _)| self.name_of(EntryId(*n as u32)))
+                                    .map(|(n, _)| self.name_of(self.id(*n)))
                                     .collect();
-                                names.push(self.name_of(EntryId(m as u32)));
+                                names.push(self.name_of(self.id(m)));
                                 return Err(ConfigError::ListCycle {
                                     cycle: names.join(" -> "),
                                 });
@@ -715,7 +597,7 @@ mod tests {
     use super::*;
 
     fn build(entries: Vec<EntryConfig>) -> Result<Directory, ConfigError> {
-        Directory::build(&entries, &Limits::default())
+        Directory::build(&entries, &Limits::default(), Stamp::default())
     }
 
     #[test]
@@ -727,7 +609,7 @@ mod tests {
                 .proxy("X500:/o=Org/ou=Site/cn=Recipients/cn=alice"),
         ])
         .unwrap();
-        let a = Some(EntryId(0));
+        let a = Some(d.id(0));
         for r in [
             "alice",
             "ALICE",
@@ -741,7 +623,7 @@ mod tests {
         }
         assert_eq!(d.resolve("bob"), None);
         assert_eq!(
-            d.get(EntryId(0)).unwrap().primary_smtp().unwrap().as_str(),
+            d.get(d.id(0)).unwrap().primary_smtp().unwrap().as_str(),
             "alice@example.com"
         );
     }
@@ -755,8 +637,11 @@ mod tests {
             EntryConfig::distribution_list("outer", ["a", "inner", "inner"]),
         ])
         .unwrap();
-        let flat = &d.get(EntryId(3)).unwrap().flat;
-        let ids: Vec<_> = flat.iter().map(|m| (m.entry.0, m.depth, m.end)).collect();
+        let flat = &d.get(d.id(3)).unwrap().flat;
+        let ids: Vec<_> = flat
+            .iter()
+            .map(|m| (m.entry.index(), m.depth, m.end))
+            .collect();
         assert_eq!(
             ids,
             vec![(0, 0, None), (2, 0, Some(4)), (1, 1, None), (0, 1, None)]
@@ -824,7 +709,7 @@ mod tests {
             max_nesting_depth: 3,
             ..Limits::default()
         };
-        let err = Directory::build(&entries, &limits).unwrap_err();
+        let err = Directory::build(&entries, &limits, Stamp::default()).unwrap_err();
         assert!(matches!(err, ConfigError::NestingTooDeep { .. }), "{err}");
         let big = vec![
             EntryConfig::mailbox("a"),
@@ -836,7 +721,7 @@ mod tests {
             max_list_members: 2,
             ..Limits::default()
         };
-        let err = Directory::build(&big, &limits).unwrap_err();
+        let err = Directory::build(&big, &limits, Stamp::default()).unwrap_err();
         assert_eq!(
             err,
             ConfigError::ListTooLarge {

@@ -1,46 +1,14 @@
-//! Connectors: Internet Mail Service instances with address spaces, delivery
-//! restrictions, Message Archival and per-direction journal settings.
+//! Connectors as configured: Internet Mail Service instances with address spaces,
+//! delivery restrictions, Message Archival, per-direction journal settings and a next hop.
 //!
 //! The engine never connects anywhere; a connector's next hop is output for the transport.
 
-use std::fmt;
-
-use crate::directory::EntryId;
+use crate::config::restrictions::RestrictionsConfig;
+use crate::ids::Direction;
 use crate::proptag::PropTag;
-use crate::restrict::{Restrictions, RestrictionsConfig};
-use crate::route::Pattern;
-
-/// Identifies a connector of a built [`Policy`](crate::Policy).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnectorId(pub(crate) u32);
-
-impl ConnectorId {
-    /// The connector's position in the configuration's connector list.
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// The direction a message crosses a connector in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Direction {
-    /// Arriving from the Internet.
-    Inbound,
-    /// Leaving for the Internet.
-    Outbound,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Inbound => "Inbound",
-            Direction::Outbound => "Outbound",
-        })
-    }
-}
 
 /// An SMTP address space of a connector: a pattern and a cost.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct AddressSpace {
     /// The pattern, matched against the whole address case-insensitively: `*` matches
@@ -63,7 +31,7 @@ impl AddressSpace {
 /// Journal settings for one direction of a connector — the registry values
 /// `InboundJournal` / `InboundJournalNDR` / `InboundRecipJournalProp` and their
 /// `Outbound` twins.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct JournalSettings {
     /// Where every message in this direction is journaled (`InboundJournal`), as a
@@ -113,7 +81,7 @@ impl JournalSettings {
 }
 
 /// Where a connector hands mail next.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NextHop {
     /// Look up the recipient domain's MX records.
@@ -137,7 +105,7 @@ pub enum NextHop {
 ///     .next_hop(NextHop::Connector("IMS-Main".into()));
 /// assert!(archive.archival);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct ConnectorConfig {
     /// Unique name.
@@ -221,71 +189,6 @@ impl ConnectorConfig {
         match direction {
             Direction::Inbound => &self.inbound_journal,
             Direction::Outbound => &self.outbound_journal,
-        }
-    }
-}
-
-/// A compiled address space.
-#[derive(Clone, Debug)]
-pub(crate) struct CompiledSpace {
-    pub pattern: Pattern,
-    pub cost: u32,
-}
-
-/// Compiled journal settings of one direction (present only when it journals).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct DirectionJournal {
-    pub target: Option<EntryId>,
-    pub ndr: EntryId,
-    pub property: Option<PropTag>,
-}
-
-/// A built connector.
-#[derive(Clone, Debug)]
-pub struct Connector {
-    pub(crate) name: Box<str>,
-    pub(crate) spaces: Box<[CompiledSpace]>,
-    pub(crate) restrictions: Restrictions,
-    pub(crate) archival: bool,
-    pub(crate) inbound: Option<DirectionJournal>,
-    pub(crate) outbound: Option<DirectionJournal>,
-    pub(crate) accepts_inbound: bool,
-    pub(crate) next_hop: NextHop,
-}
-
-impl Connector {
-    /// The connector's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-    /// Whether Message Archival is on.
-    pub fn archival(&self) -> bool {
-        self.archival
-    }
-    /// Whether it receives mail from the Internet.
-    pub fn accepts_inbound(&self) -> bool {
-        self.accepts_inbound
-    }
-    /// Where outbound mail goes next.
-    pub fn next_hop(&self) -> &NextHop {
-        &self.next_hop
-    }
-    /// Whether anyone may send through it.
-    pub fn is_unrestricted(&self) -> bool {
-        self.restrictions.is_unrestricted()
-    }
-    /// The address-space patterns and costs, as configured (patterns lower-cased).
-    pub fn address_spaces(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.spaces.iter().map(|s| (s.pattern.as_str(), s.cost))
-    }
-    /// Whether the given direction journals.
-    pub fn journals(&self, direction: Direction) -> bool {
-        self.journal(direction).is_some()
-    }
-    pub(crate) fn journal(&self, direction: Direction) -> Option<&DirectionJournal> {
-        match direction {
-            Direction::Inbound => self.inbound.as_ref(),
-            Direction::Outbound => self.outbound.as_ref(),
         }
     }
 }

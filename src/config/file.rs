@@ -29,13 +29,13 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use crate::address::ProxyAddress;
-use crate::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
-use crate::decision::JournalFormat;
-use crate::directory::EntryConfig;
-use crate::journal::JournalScope;
-use crate::policy::{JournalRuleConfig, Limits, PolicyConfig};
+use crate::config::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
+use crate::config::entry::EntryConfig;
+use crate::config::limits::Limits;
+use crate::config::restrictions::RestrictionsConfig;
+use crate::config::rule::{JournalRuleConfig, JournalScope};
+use crate::config::{JournalFormat, PolicyConfig};
 use crate::proptag::PropTag;
-use crate::restrict::RestrictionsConfig;
 
 /// A configuration file that could not be read: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! Delivery restrictions: "Accept messages from" / "Reject messages from" lists.
+//! Delivery restrictions, compiled: "Accept messages from" / "Reject messages from".
 //!
 //! As in Exchange 5.5, a sender is refused when it is in the reject set, or when the
 //! accept list is not "all" and the sender is not in it; reject wins over accept. A
@@ -7,70 +7,7 @@
 
 use std::fmt;
 
-use crate::directory::EntryId;
-
-/// Delivery restrictions as configured: references to directory entries by name,
-/// SMTP address or distinguished name.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RestrictionsConfig {
-    /// `None` accepts messages from everyone; `Some(list)` only from the listed senders.
-    pub accept: Option<Vec<String>>,
-    /// Senders whose messages are refused, whatever the accept list says.
-    pub reject: Vec<String>,
-}
-
-impl RestrictionsConfig {
-    /// No restriction: accept from all, reject none.
-    pub fn none() -> Self {
-        Self::default()
-    }
-
-    /// Accept only from the given senders.
-    pub fn accept_only<I, S>(senders: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        RestrictionsConfig {
-            accept: Some(senders.into_iter().map(Into::into).collect()),
-            reject: Vec::new(),
-        }
-    }
-
-    /// Reject the given senders, accept everyone else.
-    pub fn reject<I, S>(senders: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        RestrictionsConfig {
-            accept: None,
-            reject: senders.into_iter().map(Into::into).collect(),
-        }
-    }
-
-    /// Also rejects the given senders (reject wins over accept).
-    ///
-    /// ```
-    /// use mail_journal::RestrictionsConfig;
-    /// let r = RestrictionsConfig::accept_only(["Managers"]).and_reject(["Interns"]);
-    /// assert_eq!(r.reject, vec!["Interns".to_string()]);
-    /// ```
-    pub fn and_reject<I, S>(mut self, senders: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.reject.extend(senders.into_iter().map(Into::into));
-        self
-    }
-
-    /// `true` when nothing is restricted.
-    pub fn is_unrestricted(&self) -> bool {
-        self.accept.is_none() && self.reject.is_empty()
-    }
-}
+use crate::ids::EntryId;
 
 /// Who the sender of a message is, for restriction checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,7 +90,7 @@ mod tests {
     use super::*;
 
     fn id(n: u32) -> EntryId {
-        EntryId(n)
+        EntryId::new(n, crate::ids::Stamp::default())
     }
     fn who(e: Option<u32>) -> SenderIdentity {
         SenderIdentity {

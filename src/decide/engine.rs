@@ -6,21 +6,22 @@ use std::hash::Hash;
 use smallvec::{SmallVec, smallvec};
 
 use crate::address::Address;
-use crate::connector::{ConnectorId, Direction};
-use crate::decision::{
-    ArchiveCopy, Decision, Delivery, Destination, Disposition, EnhancedStatus, EventKind,
-    JournalCopy, MessageDirection, NonDelivery, Party, RejectReason, Rejection, Relayed,
-    TrackingEvent, Transfer, Verdict, Via, Warning,
+use crate::decide::decision::{
+    ArchiveCopy, Decision, Delivery, Disposition, MessageDirection, NonDelivery, RejectReason,
+    Rejection, Relayed, Transfer, Verdict, Via, Warning,
 };
-use crate::directory::{Entry, EntryId, EntryKind};
+use crate::decide::journal::JournalInputs;
+use crate::decide::tracking::{Parts, track};
 use crate::envelope::{Envelope, Origin, Recipient};
 use crate::hash::FxHashMap;
 use crate::headers;
-use crate::journal::JournalInputs;
-use crate::policy::Policy;
-use crate::render::mime::one_line;
-use crate::restrict::{RestrictionKind, SenderIdentity};
-use crate::route::{Route, route};
+use crate::ids::{ConnectorId, Direction, EntryId};
+use crate::policy::compiled::Policy;
+use crate::policy::directory::{Entry, EntryKind};
+use crate::policy::restrict::{RestrictionKind, SenderIdentity};
+use crate::policy::route::{Route, route};
+use crate::reply::EnhancedStatus;
+use crate::text::one_line;
 
 /// Above this many items a de-duplication set switches from a linear scan to a hash index.
 const LINEAR_LIMIT: usize = 16;
@@ -603,141 +604,4 @@ impl Policy {
             suspected_evasion,
         }
     }
-}
-
-/// The parts of a decision that tracking reports on.
-struct Parts<'a> {
-    verdicts: &'a [Verdict],
-    deliveries: &'a [Delivery],
-    transfers: &'a [Transfer],
-    non_deliveries: &'a [NonDelivery],
-    archive_copies: &'a [ArchiveCopy],
-    journal_copies: &'a [JournalCopy],
-}
-
-/// The tracking events of a decision (DESIGN §3.7). Connector traffic is always tracked.
-fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEvent> {
-    let event = |kind, connector, recipients: SmallVec<[Party; 4]>| TrackingEvent {
-        kind,
-        connector,
-        recipients,
-        related: None,
-        status: None,
-    };
-    let mut out = Vec::with_capacity(
-        2 + expanded.len()
-            + d.deliveries.len()
-            + d.transfers.len()
-            + d.journal_copies.len()
-            + d.archive_copies.len(),
-    );
-    let everyone = env
-        .recipients()
-        .iter()
-        .map(|r| Party::Address(r.address.clone()))
-        .collect();
-    out.push(match env.origin() {
-        Origin::Inbound { connector } => event(EventKind::Receive, Some(connector), everyone),
-        Origin::Submitted => event(EventKind::Submit, None, everyone),
-    });
-    for &list in expanded {
-        out.push(event(
-            EventKind::Expand,
-            None,
-            smallvec![Party::Entry(list)],
-        ));
-    }
-    // One DELIVER event per list the deliveries came through (none for direct ones), as
-    // Exchange logs them: the mailboxes, with the list as the related recipient.
-    // Deliveries of one list are usually contiguous: check the previous group first.
-    let first_deliver = out.len();
-    let mut last: Option<(Option<EntryId>, usize)> = None;
-    for del in d.deliveries {
-        let key = del.via.lists.first().copied();
-        let at = match last {
-            Some((k, at)) if k == key => at,
-            _ => {
-                let found = out
-                    .get(first_deliver..)
-                    .and_then(|evs| evs.iter().position(|e| e.related == key.map(Party::Entry)))
-                    .map(|i| first_deliver + i);
-                found.unwrap_or_else(|| {
-                    let mut e = event(EventKind::Deliver, None, SmallVec::new());
-                    e.related = key.map(Party::Entry);
-                    out.push(e);
-                    out.len() - 1
-                })
-            }
-        };
-        last = Some((key, at));
-        if let Some(e) = out.get_mut(at) {
-            e.recipients.push(Party::Entry(del.entry));
-        }
-    }
-    for t in d.transfers {
-        let rcpts = t
-            .recipients
-            .iter()
-            .map(|r| Party::Address(r.address.clone()))
-            .collect();
-        out.push(event(EventKind::Send, Some(t.connector), rcpts));
-    }
-    let mut report = false;
-    for (v, r) in d
-        .verdicts
-        .iter()
-        .zip(env.recipients())
-        .filter_map(|(v, r)| v.disposition.rejection().map(|rej| ((v, rej), r)))
-    {
-        let (v, rej) = v;
-        let mut e = event(
-            EventKind::Fail,
-            None,
-            smallvec![Party::Address(v.recipient.clone())],
-        );
-        e.status = Some((rej.reply.code, rej.reply.status));
-        out.push(e);
-        report |= env.origin() == Origin::Submitted && r.notify.reports_failure();
-    }
-    for n in d.non_deliveries {
-        let mut e = event(EventKind::Fail, None, smallvec![Party::Entry(n.entry)]);
-        e.related = d
-            .verdicts
-            .get(n.via.recipient as usize)
-            .map(|v| Party::Address(v.recipient.clone()));
-        e.status = Some((n.rejection.reply.code, n.rejection.reply.status));
-        out.push(e);
-        report |= env
-            .recipients()
-            .get(n.via.recipient as usize)
-            .is_none_or(|r| r.notify.reports_failure());
-    }
-    if let (true, Some(sender)) = (report, env.reverse_path().address()) {
-        out.push(event(
-            EventKind::Dsn,
-            None,
-            smallvec![Party::Address(sender.clone())],
-        ));
-    }
-    for a in d.archive_copies {
-        out.push(event(
-            EventKind::Archive,
-            Some(a.connector),
-            SmallVec::new(),
-        ));
-    }
-    for j in d.journal_copies {
-        let rcpts = j
-            .recipients
-            .iter()
-            .map(|dst| match dst {
-                Destination::Local(id) => Party::Entry(*id),
-                Destination::External { address, .. } => Party::Address(address.clone()),
-            })
-            .collect();
-        let mut e = event(EventKind::Journal, None, rcpts);
-        e.related = Some(Party::Entry(j.ndr));
-        out.push(e);
-    }
-    out
 }

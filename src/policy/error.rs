@@ -1,71 +1,11 @@
-//! Error types. Every message names the offending value.
+//! [`ConfigError`]: why a configuration cannot become a policy. Every message names the
+//! offending value and where it is.
 
 use thiserror::Error;
 
-use crate::connector::Direction;
-
-/// An address, reverse path or proxy address that could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum AddressError {
-    /// The text is not a valid address.
-    #[error("invalid address {input:?}: {reason}")]
-    Invalid {
-        /// The text as given.
-        input: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// A proxy address with a type other than `SMTP`, `X500` or `EX`.
-    #[error("unknown proxy address type {kind:?} in {input:?} (expected SMTP, smtp, X500 or EX)")]
-    UnknownProxyType {
-        /// The text as given.
-        input: String,
-        /// The type prefix found.
-        kind: String,
-    },
-}
-
-/// A property tag that is not one the policy can read.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum PropTagError {
-    /// The value is not a known string property in any accepted form.
-    #[error("unknown property tag {input}; valid values: {valid}")]
-    Unknown {
-        /// The value as given (hex for numbers).
-        input: String,
-        /// The accepted values.
-        valid: String,
-    },
-    /// `custom attribute N` with N outside 1–15.
-    #[error("custom attribute {number} does not exist; valid numbers are 1-15")]
-    CustomAttributeOutOfRange {
-        /// The number given.
-        number: u8,
-    },
-}
-
-/// An envelope that cannot be decided on.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum EnvelopeError {
-    /// The envelope has no recipients.
-    #[error("envelope {envelope_id:?} has no recipients")]
-    NoRecipients {
-        /// The transport's envelope id.
-        envelope_id: String,
-    },
-    /// The envelope id is empty or contains control characters.
-    #[error("invalid envelope id {envelope_id:?}: must be non-empty printable text")]
-    InvalidEnvelopeId {
-        /// The id as given.
-        envelope_id: String,
-    },
-    /// A recipient address could not be parsed.
-    #[error("recipient: {0}")]
-    Recipient(#[from] AddressError),
-}
+use crate::address::AddressError;
+use crate::ids::Direction;
+use crate::proptag::PropTagError;
 
 /// A configuration that cannot be turned into a [`Policy`](crate::Policy).
 ///

@@ -1,0 +1,176 @@
+//! Connectors, built: address spaces compiled, restrictions flattened, journal settings
+//! resolved. The engine never connects anywhere; a connector's next hop is output for the
+//! transport.
+
+use crate::config::PolicyConfig;
+use crate::config::connector::NextHop;
+use crate::hash::FxHashMap;
+use crate::ids::{ConnectorId, Direction, EntryId, Stamp};
+use crate::policy::directory::Directory;
+use crate::policy::error::ConfigError;
+use crate::policy::pattern::Pattern;
+use crate::policy::restrict::Restrictions;
+use crate::proptag::PropTag;
+
+/// A compiled address space.
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledSpace {
+    pub pattern: Pattern,
+    pub cost: u32,
+}
+
+/// Compiled journal settings of one direction (present only when it journals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DirectionJournal {
+    pub target: Option<EntryId>,
+    pub ndr: EntryId,
+    pub property: Option<PropTag>,
+}
+
+/// A built connector.
+#[derive(Clone, Debug)]
+pub struct Connector {
+    pub(crate) id: ConnectorId,
+    pub(crate) name: Box<str>,
+    pub(crate) spaces: Box<[CompiledSpace]>,
+    pub(crate) restrictions: Restrictions,
+    pub(crate) archival: bool,
+    pub(crate) inbound: Option<DirectionJournal>,
+    pub(crate) outbound: Option<DirectionJournal>,
+    pub(crate) accepts_inbound: bool,
+    pub(crate) next_hop: NextHop,
+}
+
+impl Connector {
+    /// The connector's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Whether Message Archival is on.
+    pub fn archival(&self) -> bool {
+        self.archival
+    }
+    /// Whether it receives mail from the Internet.
+    pub fn accepts_inbound(&self) -> bool {
+        self.accepts_inbound
+    }
+    /// Where outbound mail goes next.
+    pub fn next_hop(&self) -> &NextHop {
+        &self.next_hop
+    }
+    /// Whether anyone may send through it.
+    pub fn is_unrestricted(&self) -> bool {
+        self.restrictions.is_unrestricted()
+    }
+    /// The address-space patterns and costs, as configured (patterns lower-cased).
+    pub fn address_spaces(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.spaces.iter().map(|s| (s.pattern.as_str(), s.cost))
+    }
+    /// Whether the given direction journals.
+    pub fn journals(&self, direction: Direction) -> bool {
+        self.journal(direction).is_some()
+    }
+    pub(crate) fn journal(&self, direction: Direction) -> Option<&DirectionJournal> {
+        match direction {
+            Direction::Inbound => self.inbound.as_ref(),
+            Direction::Outbound => self.outbound.as_ref(),
+        }
+    }
+}
+
+/// Connector ids by lower-cased name.
+pub(crate) type ConnectorNames = FxHashMap<Box<str>, ConnectorId>;
+
+pub(crate) fn build_connectors(
+    cfg: &PolicyConfig,
+    dir: &Directory,
+    stamp: Stamp,
+) -> Result<(Vec<Connector>, ConnectorNames), ConfigError> {
+    let mut names = ConnectorNames::default();
+    for (i, c) in cfg.connectors.iter().enumerate() {
+        let key = c.name.trim().to_ascii_lowercase();
+        let id = ConnectorId::new(u32::try_from(i).unwrap_or(u32::MAX), stamp);
+        if key.is_empty() || names.insert(key.into(), id).is_some() {
+            return Err(ConfigError::DuplicateConnector {
+                name: c.name.clone(),
+            });
+        }
+    }
+    let mut out = Vec::with_capacity(cfg.connectors.len());
+    for (i, c) in cfg.connectors.iter().enumerate() {
+        let id = ConnectorId::new(u32::try_from(i).unwrap_or(u32::MAX), stamp);
+        let mut spaces = Vec::with_capacity(c.address_spaces.len());
+        for s in &c.address_spaces {
+            let pattern =
+                Pattern::parse(&s.pattern).map_err(|reason| ConfigError::AddressSpace {
+                    connector: c.name.clone(),
+                    pattern: s.pattern.clone(),
+                    reason,
+                })?;
+            if !(1..=100).contains(&s.cost) {
+                return Err(ConfigError::Cost {
+                    connector: c.name.clone(),
+                    pattern: s.pattern.clone(),
+                    cost: s.cost,
+                });
+            }
+            spaces.push(CompiledSpace {
+                pattern,
+                cost: s.cost,
+            });
+        }
+        if let NextHop::Connector(hop) = &c.next_hop {
+            if !names.contains_key(hop.trim().to_ascii_lowercase().as_str()) {
+                return Err(ConfigError::UnknownNextHop {
+                    connector: c.name.clone(),
+                    next_hop: hop.clone(),
+                });
+            }
+        }
+        let restrictions =
+            dir.compile_restrictions(&c.restrictions, &format!("connector {:?}", c.name))?;
+        let journal = |d: Direction| -> Result<Option<DirectionJournal>, ConfigError> {
+            let s = c.journal(d);
+            let resolve = |value: &str, what: &str| {
+                dir.resolve(value).ok_or_else(|| ConfigError::Unresolved {
+                    context: format!("connector {:?} {d}{what}", c.name),
+                    value: value.to_owned(),
+                })
+            };
+            let target = s
+                .target
+                .as_deref()
+                .map(|t| resolve(t, "Journal"))
+                .transpose()?;
+            let ndr = s
+                .ndr
+                .as_deref()
+                .map(|n| resolve(n, "JournalNDR"))
+                .transpose()?;
+            if !s.is_enabled() {
+                return Ok(None);
+            }
+            let ndr = ndr.ok_or_else(|| ConfigError::MissingJournalNdr {
+                connector: c.name.clone(),
+                direction: d,
+            })?;
+            Ok(Some(DirectionJournal {
+                target,
+                ndr,
+                property: s.recipient_property,
+            }))
+        };
+        out.push(Connector {
+            id,
+            name: c.name.trim().into(),
+            spaces: spaces.into_boxed_slice(),
+            restrictions,
+            archival: c.archival,
+            inbound: journal(Direction::Inbound)?,
+            outbound: journal(Direction::Outbound)?,
+            accepts_inbound: c.accepts_inbound,
+            next_hop: c.next_hop.clone(),
+        });
+    }
+    Ok((out, names))
+}
