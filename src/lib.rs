@@ -39,9 +39,9 @@
 //! let decision = policy.decide(&envelope);
 //!
 //! let archive = policy.connector_id("IMS-Archive").expect("configured");
-//! assert_eq!(decision.verdicts[0].disposition, Disposition::Relay(archive));
+//! assert_eq!(decision.verdicts[0].disposition, Disposition::Transfer(archive));
 //! assert_eq!(decision.archive_copies.len(), 1);
-//! assert!(decision.tracking.iter().any(|e| e.kind == EventKind::Send));
+//! assert!(decision.tracking.iter().any(|e| e.kind == EventKind::Transfer));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -125,8 +125,8 @@ pub use config::rule::{JournalRuleConfig, JournalScope};
 pub use config::{JournalFormat, PolicyConfig};
 pub use decide::decision::{
     ArchiveCopy, Decision, Delivery, Destination, Disposition, EventKind, JournalCopy,
-    JournalReason, JournalSource, MessageDirection, NonDelivery, Party, RejectReason, Rejection,
-    Relayed, TrackingEvent, Transfer, Verdict, Via, Warning,
+    JournalReason, JournalSource, NonDelivery, Party, RejectReason, Rejection, TrackingEvent,
+    Traffic, Transfer, TransferRecipient, Verdict, Via, Warning,
 };
 pub use envelope::{Envelope, EnvelopeBuilder, EnvelopeError, Notify, Origin, Recipient};
 pub use headers::JOURNAL_MARKER;

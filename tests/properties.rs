@@ -269,7 +269,7 @@ proptest! {
         // No inbound envelope is relayed to an external address: only directory contacts
         // forward outside.
         if mail.inbound.is_some() {
-            prop_assert!(d.verdicts.iter().all(|v| !matches!(v.disposition, Disposition::Relay(_))));
+            prop_assert!(d.verdicts.iter().all(|v| !matches!(v.disposition, Disposition::Transfer(_))));
             prop_assert!(d.transfers.iter().all(|t| t.recipients.iter().all(|r| r.contact.is_some())));
         }
 
@@ -292,7 +292,7 @@ proptest! {
 
         // Tracking: one receipt event, and a SEND for every transfer.
         prop_assert_eq!(d.tracking.iter().filter(|e| matches!(e.kind, EventKind::Receive | EventKind::Submit)).count(), 1);
-        prop_assert_eq!(d.tracking.iter().filter(|e| e.kind == EventKind::Send).count(), d.transfers.len());
+        prop_assert_eq!(d.tracking.iter().filter(|e| e.kind == EventKind::Transfer).count(), d.transfers.len());
         prop_assert_eq!(d.tracking.iter().filter(|e| e.kind == EventKind::Journal).count(), d.journal_copies.len());
     }
 

@@ -34,19 +34,19 @@ fn scenario_1_q258557_one_users_outbound_mail_is_archived() {
     );
 
     let d = p.decide(&submitted("<alice@example.com>", &["bob@partner.example"]));
-    assert_eq!(d.direction, MessageDirection::Outbound);
+    assert_eq!(d.traffic, Traffic::Outbound);
     assert_eq!(
         d.verdicts.to_vec(),
         vec![Verdict {
             recipient: addr("bob@partner.example"),
-            disposition: Disposition::Relay(archive),
+            disposition: Disposition::Transfer(archive),
         }]
     );
     assert_eq!(
         d.transfers.to_vec(),
         vec![Transfer {
             connector: archive,
-            recipients: smallvec![Relayed {
+            recipients: smallvec![TransferRecipient {
                 address: addr("bob@partner.example"),
                 via: direct(0),
                 contact: None,
@@ -64,17 +64,17 @@ fn scenario_1_q258557_one_users_outbound_mail_is_archived() {
     assert!(d.journal_copies.is_empty());
     assert_eq!(
         kinds(&d),
-        vec![EventKind::Submit, EventKind::Send, EventKind::Archive]
+        vec![EventKind::Submit, EventKind::Transfer, EventKind::Archive]
     );
     assert_eq!(d.tracking[1].connector, Some(archive));
     assert_eq!(d.tracking[2].connector, Some(archive));
     assert_eq!(d.message_id.as_deref(), Some(&b"<1234@example.com>"[..]));
 
     let d = p.decide(&submitted("<carol@example.com>", &["bob@partner.example"]));
-    assert_eq!(d.verdicts[0].disposition, Disposition::Relay(main));
+    assert_eq!(d.verdicts[0].disposition, Disposition::Transfer(main));
     assert_eq!(d.transfers[0].connector, main);
     assert!(d.archive_copies.is_empty());
-    assert_eq!(kinds(&d), vec![EventKind::Submit, EventKind::Send]);
+    assert_eq!(kinds(&d), vec![EventKind::Submit, EventKind::Transfer]);
     assert_eq!(d.tracking[1].connector, Some(main));
 }
 
@@ -108,7 +108,7 @@ fn scenario_2_q262122_inbound_and_outbound_journaling() {
         "<bob@partner.example>",
         &["carol@example.com"],
     ));
-    assert_eq!(d.direction, MessageDirection::Inbound);
+    assert_eq!(d.traffic, Traffic::Inbound);
     assert_eq!(
         d.verdicts[0].disposition,
         Disposition::Deliver(id(&p, "carol"))
@@ -151,7 +151,7 @@ fn scenario_2_q262122_inbound_and_outbound_journaling() {
 
     // Outbound.
     let d = p.decide(&submitted("<carol@example.com>", &["bob@partner.example"]));
-    assert_eq!(d.verdicts[0].disposition, Disposition::Relay(ims));
+    assert_eq!(d.verdicts[0].disposition, Disposition::Transfer(ims));
     let j = &d.journal_copies[0];
     assert_eq!(d.journal_copies.len(), 1);
     assert_eq!(j.ndr, id(&p, "OutboundJournalNDR"));
@@ -166,7 +166,7 @@ fn scenario_2_q262122_inbound_and_outbound_journaling() {
     );
     assert_eq!(
         kinds(&d),
-        vec![EventKind::Submit, EventKind::Send, EventKind::Journal]
+        vec![EventKind::Submit, EventKind::Transfer, EventKind::Journal]
     );
 
     // The same value for both directions (and the same NDR) gives the same targets.
@@ -515,7 +515,7 @@ fn scenario_6_q164175_connector_traffic_is_always_tracked() {
         let send: Vec<_> = d
             .tracking
             .iter()
-            .filter(|e| e.kind == EventKind::Send)
+            .filter(|e| e.kind == EventKind::Transfer)
             .collect();
         assert_eq!(send.len(), 1, "connector {i}");
         assert_eq!(send[0].connector, Some(c));
@@ -529,7 +529,7 @@ fn scenario_6_q164175_connector_traffic_is_always_tracked() {
     assert_eq!(
         d.tracking
             .iter()
-            .filter(|e| e.kind == EventKind::Send)
+            .filter(|e| e.kind == EventKind::Transfer)
             .count(),
         4
     );

@@ -94,8 +94,9 @@ pub enum Disposition {
         /// The connector.
         connector: ConnectorId,
     },
-    /// An external address relayed through a connector.
-    Relay(ConnectorId),
+    /// An external address, transferred out through a connector (see
+    /// [`Decision::transfers`]).
+    Transfer(ConnectorId),
     /// Refused.
     Reject(Rejection),
 }
@@ -166,9 +167,9 @@ pub struct Delivery {
     pub via: Via,
 }
 
-/// An external final destination within a transfer.
+/// An external final destination within a [`Transfer`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Relayed {
+pub struct TransferRecipient {
     /// The external address.
     pub address: Address,
     /// How it was reached.
@@ -177,13 +178,19 @@ pub struct Relayed {
     pub contact: Option<EntryId>,
 }
 
-/// The recipients that leave through one connector, as one transfer.
+/// A transfer: the recipients that leave the organisation through one connector.
+///
+/// One word for one concept: a message *transfer* through a connector is what Exchange
+/// 5.5 logs as "SMTP transferred outbound" (1011) and the Exchange 2013+ CSV log as
+/// `SEND`; [`Disposition::Transfer`], [`TransferRecipient`] and [`EventKind::Transfer`]
+/// name its parts. ("Relaying denied", [`RejectReason::RelayDenied`], is SMTP's other
+/// sense of relay: the engine refusing to be an open relay.)
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Transfer {
     /// The connector.
     pub connector: ConnectorId,
     /// Its recipients, sorted by address.
-    pub recipients: SmallVec<[Relayed; 4]>,
+    pub recipients: SmallVec<[TransferRecipient; 4]>,
 }
 
 /// An expanded member (or nested list) that will not receive the message although its
@@ -284,10 +291,12 @@ impl JournalCopy {
     }
 }
 
-/// Whose mail a decision is about: inbound from the Internet, outbound to it, or internal.
+/// What kind of traffic a message is for the organisation: inbound from the Internet,
+/// outbound to it, or internal. (Not to be confused with [`Direction`], the way a message
+/// crosses one connector.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum MessageDirection {
+pub enum Traffic {
     /// Arrived on a connector.
     Inbound,
     /// Submitted, and at least one recipient leaves through a connector.
@@ -318,8 +327,9 @@ pub enum EventKind {
     Expand,
     /// Delivered to a local mailbox (5.5: 1000).
     Deliver,
-    /// Transferred out through a connector (5.5: 1011 SMTP transferred outbound).
-    Send,
+    /// Transferred out through a connector: the CSV log's `SEND`, 5.5's 1011 "SMTP
+    /// transferred outbound".
+    Transfer,
     /// A recipient refused or not delivered.
     Fail,
     /// A delivery status notification is due to the sender (5.5: 1017).
@@ -377,7 +387,7 @@ pub enum Warning {
 #[non_exhaustive]
 pub struct Decision {
     /// Inbound, outbound or internal.
-    pub direction: MessageDirection,
+    pub traffic: Traffic,
     /// One verdict per envelope recipient, in envelope order.
     pub verdicts: SmallVec<[Verdict; 4]>,
     /// Local final destinations, sorted by entry, each once.

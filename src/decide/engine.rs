@@ -7,8 +7,8 @@ use smallvec::{SmallVec, smallvec};
 
 use crate::address::Address;
 use crate::decide::decision::{
-    ArchiveCopy, Decision, Delivery, Disposition, MessageDirection, NonDelivery, RejectReason,
-    Rejection, Relayed, Transfer, Verdict, Via, Warning,
+    ArchiveCopy, Decision, Delivery, Disposition, NonDelivery, RejectReason, Rejection, Traffic,
+    Transfer, TransferRecipient, Verdict, Via, Warning,
 };
 use crate::decide::journal::JournalInputs;
 use crate::decide::tracking::{Parts, track};
@@ -59,7 +59,7 @@ impl Reached for NonDelivery {
     }
 }
 
-impl Reached for (ConnectorId, Relayed) {
+impl Reached for (ConnectorId, TransferRecipient) {
     type Key = Address;
     fn key(&self) -> Address {
         self.1.address.clone()
@@ -169,7 +169,7 @@ struct Run<'a> {
     env: &'a Envelope,
     sender: SenderIdentity,
     deliveries: Unique<Delivery, 4>,
-    external: Unique<(ConnectorId, Relayed), 4>,
+    external: Unique<(ConnectorId, TransferRecipient), 4>,
     non_deliveries: Unique<NonDelivery, 1>,
     expanded: SmallVec<[EntryId; 2]>,
     parties: Option<SmallVec<[EntryId; 16]>>,
@@ -211,14 +211,14 @@ impl Run<'_> {
                         self.env.recipients(),
                         (
                             c,
-                            Relayed {
+                            TransferRecipient {
                                 address: a.clone(),
                                 via: Via::direct(index),
                                 contact: None,
                             },
                         ),
                     );
-                    Disposition::Relay(c)
+                    Disposition::Transfer(c)
                 }
                 other => Disposition::Reject(route_failure(other)),
             };
@@ -289,7 +289,7 @@ impl Run<'_> {
                     self.env.recipients(),
                     (
                         c,
-                        Relayed {
+                        TransferRecipient {
                             address: target.clone(),
                             via,
                             contact: Some(id),
@@ -570,10 +570,10 @@ impl Policy {
             );
         }
 
-        let direction = match (inbound, transfers.is_empty()) {
-            (Some(_), _) => MessageDirection::Inbound,
-            (None, false) => MessageDirection::Outbound,
-            (None, true) => MessageDirection::Internal,
+        let traffic = match (inbound, transfers.is_empty()) {
+            (Some(_), _) => Traffic::Inbound,
+            (None, false) => Traffic::Outbound,
+            (None, true) => Traffic::Internal,
         };
         let tracking = track(
             &Parts {
@@ -589,7 +589,7 @@ impl Policy {
         );
         // Built once, in place: the decision is large and moving it costs.
         Decision {
-            direction,
+            traffic,
             verdicts,
             deliveries,
             transfers,

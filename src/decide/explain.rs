@@ -39,12 +39,12 @@ impl Policy {
     ///     .envelope_id("Q1")
     ///     .build()?;
     /// let text = policy.explain(&policy.decide(&env));
-    /// assert!(text.contains("bob@partner.example: relay via IMS-Archive"));
+    /// assert!(text.contains("bob@partner.example: transfer via IMS-Archive"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn explain(&self, d: &Decision) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "direction: {:?}", d.direction);
+        let _ = writeln!(s, "traffic: {:?}", d.traffic);
         if let Some(id) = &d.message_id {
             let _ = writeln!(s, "message-id: {}", String::from_utf8_lossy(id));
         }
@@ -58,7 +58,7 @@ impl Policy {
                     self.name(*contact),
                     self.connector_name(*connector)
                 ),
-                Disposition::Relay(c) => format!("relay via {}", self.connector_name(*c)),
+                Disposition::Transfer(c) => format!("transfer via {}", self.connector_name(*c)),
                 Disposition::Reject(r) => format!("reject {}", r.reply),
             };
             let _ = writeln!(s, "  {}: {what}", v.recipient);
@@ -169,7 +169,7 @@ impl Policy {
             .iter()
             .map(|e| {
                 let mut t = format!("{:?}", e.kind).to_uppercase();
-                if e.kind == EventKind::Send {
+                if e.kind == EventKind::Transfer {
                     t = "SEND".into();
                 }
                 if let Some(c) = e.connector {

@@ -85,7 +85,7 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
             .iter()
             .map(|r| Party::Address(r.address.clone()))
             .collect();
-        out.push(event(EventKind::Send, Some(t.connector), rcpts));
+        out.push(event(EventKind::Transfer, Some(t.connector), rcpts));
     }
     let mut report = false;
     for (v, r) in d

@@ -22,7 +22,7 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use crate::decide::decision::{Decision, EventKind, MessageDirection, Party, TrackingEvent};
+use crate::decide::decision::{Decision, EventKind, Party, TrackingEvent, Traffic};
 use crate::envelope::Envelope;
 use crate::hash::fnv1a;
 use crate::ids::EntryId;
@@ -127,7 +127,7 @@ fn names(kind: EventKind) -> (&'static str, &'static str, u32) {
         EventKind::Submit => ("SUBMIT", "STOREDRIVER", 4),
         EventKind::Expand => ("EXPAND", "ROUTING", 26),
         EventKind::Deliver => ("DELIVER", "STOREDRIVER", 1000),
-        EventKind::Send => ("SEND", "SMTP", 1011),
+        EventKind::Transfer => ("SEND", "SMTP", 1011),
         EventKind::Fail => ("FAIL", "ROUTING", 1030),
         EventKind::Dsn => ("DSN", "DSN", 1017),
         EventKind::Journal => ("JOURNAL", "JOURNALING", 28),
@@ -180,8 +180,8 @@ fn rows(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Vec<[Strin
         decision,
         iso_millis(envelope.received_at()),
     );
-    let direction = match decision.direction {
-        MessageDirection::Inbound => "Incoming",
+    let direction = match decision.traffic {
+        Traffic::Inbound => "Incoming",
         _ => "Originating",
     };
     let mut out = Vec::with_capacity(decision.tracking.len());
@@ -321,7 +321,7 @@ pub fn exchange55(policy: &Policy, envelope: &Envelope, decision: &Decision) -> 
             .map(|x| x.name().to_owned())
             .unwrap_or_default();
         let partner = match e.kind {
-            EventKind::Receive | EventKind::Send | EventKind::Dsn => "MSExchangeIMC",
+            EventKind::Receive | EventKind::Transfer | EventKind::Dsn => "MSExchangeIMC",
             EventKind::Expand | EventKind::Fail => "MSExchangeMTA",
             EventKind::Journal => "Journal",
             EventKind::Archive => "Archive",

@@ -108,7 +108,7 @@ pub fn check(p: &Policy, env: &Envelope, d: &Decision) {
         assert!(
             d.verdicts
                 .iter()
-                .all(|v| !matches!(v.disposition, Disposition::Relay(_)))
+                .all(|v| !matches!(v.disposition, Disposition::Transfer(_)))
         );
         assert!(
             d.transfers
@@ -143,7 +143,7 @@ pub fn check(p: &Policy, env: &Envelope, d: &Decision) {
     // Tracking.
     let count = |k| d.tracking.iter().filter(|e| e.kind == k).count();
     assert_eq!(count(EventKind::Receive) + count(EventKind::Submit), 1);
-    assert_eq!(count(EventKind::Send), d.transfers.len());
+    assert_eq!(count(EventKind::Transfer), d.transfers.len());
     assert_eq!(count(EventKind::Journal), d.journal_copies.len());
     assert_eq!(count(EventKind::Archive), d.archive_copies.len());
     check_renderers(p, env, d);
