@@ -134,6 +134,9 @@ pub fn config() -> PolicyConfig {
         .rules_ndr("RulesJournalNDR")
         // A real deployment keeps a long random value here, out of version control.
         .render_secret("demo-secret-not-for-production")
+        // The journal mailboxes have no SMTP address (as the seed advises): a transport
+        // delivers to them at name@store.example.internal.
+        .delivery_domain("store.example.internal")
 }
 
 /// The demo policy, built.

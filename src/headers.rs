@@ -12,6 +12,9 @@ pub const JOURNAL_MARKER: &str = "X-MS-Journal-Report";
 /// What the scan found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct HeaderScan {
+    /// Offset of the first header line: 0, or just after a leading mbox `From ` line
+    /// (files copied out of mbox archives start with one; Python's parser skips it too).
+    pub header_start: usize,
     /// Offset where the body starts (after the blank line), or where the header block
     /// stopped (a non-header line, the end of the data, or the scan limit).
     pub body_start: usize,
@@ -45,6 +48,19 @@ fn trim_range(data: &[u8], mut r: Range<usize>) -> Range<usize> {
 pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
     let mut out = HeaderScan::default();
     let mut pos = 0usize;
+    if message.starts_with(b"From ") {
+        // The mbox separator line, not a header: skip it (within the limit).
+        let window = message.get(..limit).unwrap_or(message);
+        match memchr::memchr(b'\n', window) {
+            Some(n) => pos = n + 1,
+            None => {
+                out.truncated = window.len() < message.len();
+                out.body_start = 0;
+                return out;
+            }
+        }
+        out.header_start = pos;
+    }
     let mut current = Current::Other;
     let mut first = true;
     while pos < message.len() {

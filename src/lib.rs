@@ -131,12 +131,12 @@ pub use decide::decision::{
 pub use envelope::{Envelope, EnvelopeBuilder, EnvelopeError, Notify, Origin, Recipient};
 pub use headers::JOURNAL_MARKER;
 pub use ids::{ConnectorId, Direction, EntryId, RuleId};
-pub use policy::audit::AuditWarning;
 pub use policy::compiled::Policy;
 pub use policy::connector::Connector;
 pub use policy::directory::{Entry, EntryKind};
 pub use policy::error::ConfigError;
-pub use policy::journal::{JournalRole, JournalRule};
+pub use policy::findings::{AuditWarning, JournalRole};
+pub use policy::journal::JournalRule;
 pub use policy::restrict::RestrictionKind;
 pub use proptag::{PropTag, PropTagError};
 pub use reply::{EnhancedStatus, SmtpReply};

@@ -62,7 +62,7 @@ fn json_reads_the_same_structure() {
             {"name": "carol", "kind": "mailbox", "proxies": ["SMTP:carol@example.com"],
              "properties": {"custom attribute 10": "jdl"}},
             {"name": "jdl", "kind": "distribution_list", "members": ["j"], "hidden": true},
-            {"name": "j", "kind": "mailbox", "hidden": true},
+            {"name": "j", "kind": "mailbox", "hidden": true, "delivery": "j@store.example.internal"},
             {"name": "ndr", "kind": "mailbox", "proxies": ["SMTP:ndr@example.com"], "hidden": true}
         ],
         "connectors": [

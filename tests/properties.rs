@@ -306,7 +306,7 @@ proptest! {
         let d = p.decide(&envelope_of(&p, &mail, &mail.to));
         for copy in &d.journal_copies {
             let to: Vec<String> = copy.recipients.iter().map(|dst| match dst {
-                Destination::Local(e) => p.entry(*e).unwrap().primary_smtp().unwrap().to_string(),
+                Destination::Local(e) => p.entry(*e).unwrap().delivery_address().unwrap().to_string(),
                 Destination::External { address, .. } => address.to_string(),
                 _ => unreachable!(),
             }).collect();
@@ -481,11 +481,24 @@ proptest! {
                 }
             }
             prop_assert_eq!(render::journal_message(&p, &env, &d, copy, at).len(), report.len());
-            // The report comes back exempt when fed back under its own envelope.
-            let fed = Envelope::builder(Origin::Submitted, &format!("<{}>", copy.reverse_path)).unwrap()
+            // The report comes back exempt when fed back under its own envelope; sent to
+            // an ordinary user instead, the marker does not make it exempt.
+            let mut fed = Envelope::builder(Origin::Submitted, &format!("<{}>", copy.reverse_path)).unwrap();
+            for dst in &copy.recipients {
+                let a = match dst {
+                    Destination::Local(e) => p.entry(*e).unwrap().delivery_address().unwrap().to_string(),
+                    Destination::External { address, .. } => address.to_string(),
+                    _ => unreachable!(),
+                };
+                fed = fed.recipient(&a).unwrap();
+            }
+            let fed = fed.message(report.clone()).envelope_id("fed").build().unwrap();
+            prop_assert!(p.decide(&fed).journal_exempt);
+            let misused = Envelope::builder(Origin::Submitted, &format!("<{}>", copy.reverse_path)).unwrap()
                 .recipient("u0@example.com").unwrap()
                 .message(report.clone()).envelope_id("fed").build().unwrap();
-            prop_assert!(p.decide(&fed).journal_exempt);
+            let d = p.decide(&misused);
+            prop_assert!(!d.journal_exempt && d.suspected_evasion);
         }
         for a in &d.archive_copies {
             let rec = render::archive_record(&p, &env, &d, a).to_vec();

@@ -145,16 +145,46 @@ fn journal_report_round_trips_through_mail_parser() {
     assert_eq!(attached(&report), INBOUND);
     let summary = summary_text(&report);
     let lines: Vec<&str> = summary.lines().collect();
+    // From the Internet the addressing cannot be trusted: every line is `Recipient`.
     assert_eq!(
         lines,
         vec![
             "Sender: bob@partner.example",
             "Subject: Q3 numbers",
-            "Message-Id: <1234@partner.example>",
+            "Message-ID: <1234@partner.example>",
+            "Recipient: carol@example.com",
+            "Recipient: dave@example.com, Expanded: sales@example.com",
+            "Recipient: erin@example.com, Expanded: sales@example.com",
+            "Recipient: frank@example.com",
+        ]
+    );
+    // Submitted, the same addressing is trusted: To / Cc / Bcc, and the list qualifier
+    // only where archivers read it as one (never on Cc / Bcc lines).
+    let sub = envelope(
+        Origin::Submitted,
+        "<bob@example.com>",
+        &[
+            "carol@example.com",
+            "sales@example.com",
+            "frank@example.com",
+            "x@partner.example",
+        ],
+        INBOUND,
+    );
+    let sd = p.decide(&sub);
+    let sub_report = render::journal_report(&p, &sub, &sd, &sd.journal_copies[0], AT).to_vec();
+    let sub_summary = summary_text(&sub_report);
+    assert_eq!(
+        sub_summary.lines().skip(1).collect::<Vec<_>>(),
+        vec![
+            "On-Behalf-Of: bob@partner.example",
+            "Subject: Q3 numbers",
+            "Message-ID: <1234@partner.example>",
             "To: carol@example.com",
-            "Cc: dave@example.com, Expanded: sales@example.com",
-            "Cc: erin@example.com, Expanded: sales@example.com",
+            "Cc: dave@example.com",
+            "Cc: erin@example.com",
             "Bcc: frank@example.com",
+            "Bcc: x@partner.example",
         ]
     );
     // Deterministic.
@@ -162,14 +192,26 @@ fn journal_report_round_trips_through_mail_parser() {
         report,
         render::journal_report(&p, &env, &d, &d.journal_copies[0], AT).to_vec()
     );
-    // The engine recognises its own output when it comes back.
+    // The engine recognises its own output when it comes back to the journal mailboxes;
+    // the same report sent to an ordinary mailbox is not exempt, and is flagged.
     let fed = envelope(
+        Origin::Submitted,
+        "<inbound-ndr@example.com>",
+        &[
+            "journal1@store.example.internal",
+            "journal2@store.example.internal",
+        ],
+        &report,
+    );
+    assert!(p.decide(&fed).journal_exempt);
+    let misused = envelope(
         Origin::Submitted,
         "<inbound-ndr@example.com>",
         &["carol@example.com"],
         &report,
     );
-    assert!(p.decide(&fed).journal_exempt);
+    let d = p.decide(&misused);
+    assert!(!d.journal_exempt && d.suspected_evasion);
 }
 
 #[test]
@@ -205,7 +247,7 @@ fn on_behalf_of_forwarded_and_unknowns() {
             "Sender: carol@example.com",
             "On-Behalf-Of: boss@example.com",
             "Subject: ",
-            "Message-Id: Unknown Message-ID",
+            "Message-ID: Unknown Message-ID",
             "To: erin@home.example, Forwarded: erin@example.com",
         ]
     );
@@ -346,7 +388,9 @@ fn python_email_parses_every_renderer_and_recovers_the_facts() {
             .to_string();
         assert!(text.contains(&addr), "{addr} missing from {text}");
     }
-    assert!(text.contains("Bcc: frank@example.com"));
+    // Mail from the Internet: every recipient, Bcc included, on a `Recipient` line.
+    assert!(text.contains("Recipient: frank@example.com"));
+    assert!(!text.contains("Bcc:") && !text.contains("To:"));
     assert!(text.contains("Sender: bob@partner.example"));
 
     // Copy format.

@@ -54,6 +54,12 @@ pub struct EntryConfig {
     pub properties: Vec<(PropTag, String)>,
     /// Who may send to this entry.
     pub restrictions: RestrictionsConfig,
+    /// For a mailbox or public folder: the address a transport hands its mail to, when
+    /// that is not its primary SMTP address — typically for hidden journal mailboxes
+    /// whose SMTP addresses were removed, as Exchange delivered to them through the
+    /// store. It never resolves from an envelope: mail addressed to it is refused as an
+    /// unknown user, except the engine's own output (journal copies fed back).
+    pub delivery: Option<String>,
 }
 
 impl EntryConfig {
@@ -66,6 +72,7 @@ impl EntryConfig {
             hidden: false,
             properties: Vec::new(),
             restrictions: RestrictionsConfig::default(),
+            delivery: None,
         }
     }
 
@@ -121,6 +128,21 @@ impl EntryConfig {
     pub fn property(mut self, tag: PropTag, value: impl Into<String>) -> Self {
         self.properties.retain(|(t, _)| *t != tag);
         self.properties.push((tag, value.into()));
+        self
+    }
+
+    /// Sets the delivery address (see [`EntryConfig::delivery`]).
+    ///
+    /// ```
+    /// use mail_journal::EntryConfig;
+    /// let journal = EntryConfig::mailbox("journal1")
+    ///     .proxy("X500:/o=Example/ou=HQ/cn=Recipients/cn=journal1")
+    ///     .hidden(true)
+    ///     .delivery("journal1@journal.example.internal");
+    /// assert_eq!(journal.delivery.as_deref(), Some("journal1@journal.example.internal"));
+    /// ```
+    pub fn delivery(mut self, address: impl Into<String>) -> Self {
+        self.delivery = Some(address.into());
         self
     }
 

@@ -136,6 +136,9 @@ struct File {
     limits: FileLimits,
     #[serde(default)]
     render_secret: String,
+    delivery_domain: Option<String>,
+    #[serde(default)]
+    strict: bool,
 }
 
 impl File {
@@ -157,6 +160,8 @@ impl File {
             .map(Rule::into_config)
             .collect();
         cfg.rules_ndr = self.rules_ndr;
+        cfg.delivery_domain = self.delivery_domain;
+        cfg.strict = self.strict;
         cfg
     }
 }
@@ -294,6 +299,7 @@ struct Entry {
     properties: PropertyMap,
     #[serde(default)]
     restrictions: Restrictions,
+    delivery: Option<String>,
 }
 
 /// Properties keyed by tag, in file order.
@@ -334,6 +340,9 @@ impl Entry {
         }
         for (tag, v) in self.properties.0 {
             e = e.property(tag, v);
+        }
+        if let Some(d) = self.delivery {
+            e = e.delivery(d);
         }
         e.display_name(self.display_name)
             .hidden(self.hidden)

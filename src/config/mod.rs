@@ -58,6 +58,15 @@ pub struct PolicyConfig {
     pub journal_format: JournalFormat,
     /// Limits.
     pub limits: Limits,
+    /// The domain of delivery addresses made from entry names: a mailbox or public folder
+    /// with neither an SMTP address nor a `delivery` address is delivered to
+    /// `name@delivery_domain` (see [`EntryConfig::delivery`]). Use a domain only the
+    /// re-injection side of your MTA accepts.
+    pub delivery_domain: Option<String>,
+    /// Strict mode: any finding of [`Policy::audit`](crate::Policy::audit) makes the build
+    /// fail, so a misspelt custom-attribute value stops a deployment instead of sending
+    /// copies to the NDR mailbox.
+    pub strict: bool,
     /// A private value mixed into generated MIME boundaries and Message-IDs, so that an
     /// outsider cannot predict a report's boundary and plant it in a message. Set it to a
     /// long random string kept with the configuration; rendering stays deterministic.
@@ -77,7 +86,21 @@ impl PolicyConfig {
             journal_format: JournalFormat::default(),
             limits: Limits::default(),
             render_secret: String::new(),
+            delivery_domain: None,
+            strict: false,
         }
+    }
+
+    /// Sets the delivery domain (see [`PolicyConfig::delivery_domain`]).
+    pub fn delivery_domain(mut self, domain: impl Into<String>) -> Self {
+        self.delivery_domain = Some(domain.into());
+        self
+    }
+
+    /// Turns strict mode on or off (see [`PolicyConfig::strict`]).
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
     }
 
     /// Sets the render secret (see [`PolicyConfig::render_secret`]).

@@ -356,6 +356,10 @@ pub struct TrackingEvent {
     pub related: Option<Party>,
     /// For failures: the reply code and status.
     pub status: Option<(u16, EnhancedStatus)>,
+    /// `Some(ndr)` when the event is about the journal copy sent under that journal-NDR
+    /// mailbox (its `JOURNAL` event, and a `SEND` on every connector the copy crosses);
+    /// `None` when it is about the original message.
+    pub journal_copy: Option<EntryId>,
 }
 
 /// A configuration or input problem the decision worked around.

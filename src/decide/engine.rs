@@ -21,7 +21,6 @@ use crate::policy::directory::{Entry, EntryKind};
 use crate::policy::restrict::{RestrictionKind, SenderIdentity};
 use crate::policy::route::{Route, route};
 use crate::reply::EnhancedStatus;
-use crate::text::one_line;
 
 /// Above this many items a de-duplication set switches from a linear scan to a hash index.
 const LINEAR_LIMIT: usize = 16;
@@ -134,15 +133,49 @@ fn reject(
     Rejection::new(code, status, text, reason)
 }
 
-fn restricted(entry: EntryId, e: &Entry, kind: RestrictionKind) -> Rejection {
+/// A refusal by an entry's restrictions. The text goes to the sender, so it names only
+/// what the sender may know: the address they used, or a visible member's SMTP address;
+/// never a hidden entry, an entry's internal name or an X.500 address.
+fn restricted(entry: EntryId, kind: RestrictionKind, shown: Shown<'_>) -> Rejection {
+    let text = match shown {
+        Shown::Address(a) => {
+            format!("Delivery not authorized: {a} does not accept mail from this sender ({kind})")
+        }
+        Shown::MemberOf(list) => format!(
+            "Delivery not authorized: a member of {list} does not accept mail from this sender"
+        ),
+    };
     reject(
         550,
         S_NOT_AUTHORIZED,
-        format!(
-            "Delivery not authorized: {} does not accept mail from this sender ({kind})",
-            one_line(e.name())
-        ),
+        text,
         RejectReason::Restricted { entry, kind },
+    )
+}
+
+/// How a refusal may name what refused.
+enum Shown<'a> {
+    /// By an address the sender may know.
+    Address(&'a Address),
+    /// Only as a member of the envelope recipient (the refusing entry is hidden or has no
+    /// SMTP address).
+    MemberOf(&'a Address),
+}
+
+/// How a refusing list member may be named to the sender.
+fn shown_member<'a>(member: &'a Entry, envelope_recipient: &'a Address) -> Shown<'a> {
+    match member.primary_smtp() {
+        Some(a) if !member.is_hidden() => Shown::Address(a),
+        _ => Shown::MemberOf(envelope_recipient),
+    }
+}
+
+fn unknown_user() -> Rejection {
+    reject(
+        550,
+        S_UNKNOWN_USER,
+        "Recipient address rejected: user unknown",
+        RejectReason::UnknownRecipient,
     )
 }
 
@@ -174,6 +207,9 @@ struct Run<'a> {
     expanded: SmallVec<[EntryId; 2]>,
     parties: Option<SmallVec<[EntryId; 16]>>,
     budget: usize,
+    /// The sender is a journal-NDR mailbox submitting: possibly the engine's own output,
+    /// for which delivery addresses resolve.
+    ndr_sender: bool,
 }
 
 impl Run<'_> {
@@ -196,7 +232,15 @@ impl Run<'_> {
 
     fn recipient(&mut self, index: u32, rcpt: &Recipient) -> Disposition {
         let a = &rcpt.address;
-        if !self.p.accepted.contains(a.domain()) {
+        let dir = &self.p.dir;
+        // A delivery address never resolves from an envelope, so that nobody can write to
+        // a journal mailbox through it; only the engine's own output (a journal copy fed
+        // back under its NDR sender) reaches it.
+        let delivery = dir.by_delivery(a);
+        if delivery.is_some() && !self.ndr_sender {
+            return Disposition::Reject(unknown_user());
+        }
+        if delivery.is_none() && !self.p.accepted.contains(a.domain()) {
             if matches!(self.env.origin(), Origin::Inbound { .. }) {
                 return Disposition::Reject(reject(
                     550,
@@ -223,20 +267,14 @@ impl Run<'_> {
                 other => Disposition::Reject(route_failure(other)),
             };
         }
-        let dir = &self.p.dir;
-        let Some((id, e)) = dir
-            .by_address(a)
+        let Some((id, e)) = delivery
+            .or_else(|| dir.by_address(a))
             .and_then(|id| dir.get(id).map(|e| (id, e)))
         else {
-            return Disposition::Reject(reject(
-                550,
-                S_UNKNOWN_USER,
-                "Recipient address rejected: user unknown",
-                RejectReason::UnknownRecipient,
-            ));
+            return Disposition::Reject(unknown_user());
         };
         if let Err(kind) = e.restrictions.check(self.sender) {
-            return Disposition::Reject(restricted(id, e, kind));
+            return Disposition::Reject(restricted(id, kind, Shown::Address(a)));
         }
         let direct = || Via::direct(index);
         match e.kind() {
@@ -345,6 +383,10 @@ impl Run<'_> {
             }
             return;
         }
+        let env = self.env;
+        let Some(rcpt_address) = env.recipients().get(rcpt as usize).map(|r| &r.address) else {
+            return;
+        };
         self.deliveries.items.reserve(e.flat.len());
         let mut chain: SmallVec<[EntryId; 4]> = smallvec![list];
         let flat = &e.flat;
@@ -366,7 +408,7 @@ impl Run<'_> {
                     NonDelivery {
                         entry: m.entry,
                         via,
-                        rejection: restricted(m.entry, me, kind),
+                        rejection: restricted(m.entry, kind, shown_member(me, rcpt_address)),
                     },
                 );
                 i = m.end.map_or(next, |end| end as usize).max(next);
@@ -444,6 +486,7 @@ impl Policy {
             _ => None,
         });
         let needs_parties = self.journal.needs_parties();
+        let ndr_sender = submitted && sender_entry.is_some_and(|id| self.journal.is_ndr(id));
         let mut run = Run {
             p: self,
             env: envelope,
@@ -454,6 +497,7 @@ impl Policy {
             expanded: SmallVec::new(),
             parties: needs_parties.then(SmallVec::new),
             budget: self.limits.max_expansion,
+            ndr_sender,
         };
         let mut verdicts: SmallVec<[Verdict; 4]> =
             SmallVec::with_capacity(envelope.recipients().len());
@@ -504,19 +548,19 @@ impl Policy {
                 )
             });
 
-        // Loops and evasion (DESIGN §3.5).
-        let resolved = |a: &Address| self.dir.by_address(a);
+        // Loops and evasion. The engine's own output is exempt only when every condition
+        // holds: submitted, from a journal-NDR address, and every recipient a journal
+        // target, a member of one, or an NDR mailbox. The marker header alone never is.
+        let resolved = |a: &Address| self.dir.by_address(a).or_else(|| self.dir.by_delivery(a));
         let all_rcpts =
             |f: &dyn Fn(&Address) -> bool| envelope.recipients().iter().all(|r| f(&r.address));
         let dsn_to_ndr = reverse.is_none()
             && all_rcpts(&|a| resolved(a).is_some_and(|id| self.journal.is_ndr(id)));
-        let own_output = submitted
-            && sender_entry.is_some_and(|id| self.journal.is_ndr(id))
-            && (scan.journal_marker
-                || all_rcpts(&|a| {
-                    resolved(a).is_some_and(|id| self.journal.is_system(id))
-                        || self.journal.is_system_external(a)
-                }));
+        let own_output = ndr_sender
+            && all_rcpts(&|a| {
+                resolved(a).is_some_and(|id| self.journal.is_system(id))
+                    || self.journal.is_system_external(a)
+            });
         let journal_exempt = dsn_to_ndr || own_output;
         let suspected_evasion = scan.journal_marker && !journal_exempt;
 

@@ -8,7 +8,7 @@ use crate::decide::decision::{
     Transfer, Verdict,
 };
 use crate::envelope::{Envelope, Origin};
-use crate::ids::EntryId;
+use crate::ids::{ConnectorId, EntryId};
 
 /// The parts of a decision that tracking reports on.
 pub(crate) struct Parts<'a> {
@@ -28,6 +28,7 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
         recipients,
         related: None,
         status: None,
+        journal_copy: None,
     };
     let mut out = Vec::with_capacity(
         2 + expanded.len()
@@ -142,7 +143,37 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
             .collect();
         let mut e = event(EventKind::Journal, None, rcpts);
         e.related = Some(Party::Entry(j.ndr));
+        e.journal_copy = Some(j.ndr);
         out.push(e);
+        // A copy that leaves through a connector is connector traffic too (seed Q164175):
+        // a SEND on every connector it crosses. Destinations are sorted, so those of one
+        // connector need not be contiguous; group them in connector order.
+        let mut crossed: SmallVec<[ConnectorId; 1]> = j
+            .recipients
+            .iter()
+            .filter_map(|dst| match dst {
+                Destination::External { connector, .. } => Some(*connector),
+                Destination::Local(_) => None,
+            })
+            .collect();
+        crossed.sort_unstable();
+        crossed.dedup();
+        for c in crossed {
+            let rcpts = j
+                .recipients
+                .iter()
+                .filter_map(|dst| match dst {
+                    Destination::External { address, connector } if *connector == c => {
+                        Some(Party::Address(address.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let mut e = event(EventKind::Transfer, Some(c), rcpts);
+            e.related = Some(Party::Entry(j.ndr));
+            e.journal_copy = Some(j.ndr);
+            out.push(e);
+        }
     }
     out
 }

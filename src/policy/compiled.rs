@@ -22,7 +22,8 @@ use crate::policy::journal::{JournalIndex, JournalRule};
 ///     .entry(EntryConfig::mailbox("carol").proxy("SMTP:carol@example.com"))
 ///     .entry(EntryConfig::distribution_list("Journal-DL", ["journal1"])
 ///         .proxy("X500:/o=Example/ou=HQ/cn=Recipients/cn=Journal-DL").hidden(true))
-///     .entry(EntryConfig::mailbox("journal1").hidden(true))
+///     .entry(EntryConfig::mailbox("journal1").hidden(true)
+///         .delivery("journal1@store.example.internal"))
 ///     .entry(EntryConfig::mailbox("InboundJournalNDR")
 ///         .proxy("SMTP:journal-ndr@example.com").hidden(true))
 ///     .connector(ConnectorConfig::new("IMS")
@@ -89,11 +90,20 @@ impl Policy {
             });
         }
         let accepted = AcceptedDomains::build(&cfg.accepted_domains)?;
-        let dir = Directory::build(&cfg.entries, &cfg.limits, stamp)?;
+        let delivery_domain = match cfg.delivery_domain.as_deref().map(str::trim) {
+            Some(d) if Address::parse(&format!("x@{d}")).is_err() => {
+                return Err(ConfigError::DeliveryDomain {
+                    value: d.to_owned(),
+                });
+            }
+            Some(d) => Some(d.to_ascii_lowercase()),
+            None => None,
+        };
+        let dir = Directory::build(&cfg.entries, &cfg.limits, delivery_domain.as_deref(), stamp)?;
         let (connectors, connector_names) = build_connectors(cfg, &dir, stamp)?;
         let journal = JournalIndex::build(cfg, &dir, &connectors, stamp)?;
         let render_key = derive_key(&org, &cfg.render_secret);
-        Ok(Policy {
+        let policy = Policy {
             organisation: org.into(),
             accepted,
             dir,
@@ -105,7 +115,14 @@ impl Policy {
             render_key,
             has_secret: !cfg.render_secret.is_empty(),
             stamp,
-        })
+        };
+        if cfg.strict {
+            let findings = policy.audit();
+            if !findings.is_empty() {
+                return Err(ConfigError::Strict { findings });
+            }
+        }
+        Ok(policy)
     }
 
     /// The organisation's domain (lower-cased).

@@ -71,6 +71,9 @@ pub struct Entry {
     proxies: Box<[ProxyAddress]>,
     primary: Option<Address>,
     target: Option<Address>,
+    /// Where a transport delivers the entry's mail: the configured delivery address,
+    /// else the primary SMTP address, else one derived from the delivery domain.
+    delivery: Option<Address>,
     hidden: bool,
     properties: Box<[(PropTag, Box<str>)]>,
     pub(crate) members: Box<[EntryId]>,
@@ -122,6 +125,13 @@ impl Entry {
                 })
             })
     }
+    /// The address a transport delivers this mailbox's or public folder's mail to: its
+    /// configured delivery address, else its primary SMTP address, else one made of its
+    /// name and the policy's delivery domain. `None` for lists and contacts, and for a
+    /// mailbox with none of these.
+    pub fn delivery_address(&self) -> Option<&Address> {
+        self.delivery.as_ref()
+    }
     /// For a contact: the external address mail is forwarded to.
     pub fn contact_target(&self) -> Option<&Address> {
         self.target.as_ref()
@@ -151,10 +161,16 @@ impl Entry {
             .iter()
             .any(|p| matches!(p, ProxyAddress::Smtp { .. }))
     }
-    /// The best address to show for this entry: primary SMTP, else the contact target,
+    /// The best address to show for this entry inside the organisation (journal reports,
+    /// tracking logs): primary SMTP, else the contact target, else the delivery address,
     /// else the X.500 name prefixed with `X500:`, else the entry name.
     pub fn display_address(&self) -> String {
-        if let Some(a) = self.primary.as_ref().or(self.target.as_ref()) {
+        if let Some(a) = self
+            .primary
+            .as_ref()
+            .or(self.target.as_ref())
+            .or(self.delivery.as_ref())
+        {
             return a.to_string();
         }
         match self.x500() {
@@ -171,6 +187,9 @@ pub(crate) struct Directory {
     by_smtp: FxHashMap<Address, EntryId>,
     by_dn: FxHashMap<DistinguishedName, EntryId>,
     by_name: FxHashMap<Box<str>, EntryId>,
+    /// Delivery addresses that are not SMTP proxies: they never resolve from an envelope,
+    /// except for the engine's own output.
+    by_delivery: FxHashMap<Address, EntryId>,
     /// The stamp of the ids this directory issues.
     pub stamp: Stamp,
 }
@@ -188,6 +207,14 @@ impl Directory {
     /// Resolves an SMTP address through SMTP proxies (and contact targets).
     pub(crate) fn by_address(&self, address: &Address) -> Option<EntryId> {
         self.by_smtp.get(address).copied()
+    }
+
+    /// The entry whose delivery address (one that is not also an SMTP proxy) this is.
+    pub(crate) fn by_delivery(&self, address: &Address) -> Option<EntryId> {
+        if self.by_delivery.is_empty() {
+            return None;
+        }
+        self.by_delivery.get(address).copied()
     }
 
     /// Resolves a reference: `SMTP:`/`X500:`/`EX:` proxy, bare DN (`/o=…`), bare SMTP
@@ -230,9 +257,69 @@ impl Directory {
         std::iter::once(id).chain(flat.iter().map(|m| m.entry))
     }
 
+    /// The delivery address of entry `i`: its `delivery` key, else its primary SMTP
+    /// address, else `name@delivery_domain`; indexed when it is not an SMTP proxy.
+    fn delivery_of(
+        &mut self,
+        i: usize,
+        cfg: &EntryConfig,
+        delivery_domain: Option<&str>,
+        configs: &[EntryConfig],
+    ) -> Result<Option<Address>, ConfigError> {
+        let id = self.id(i);
+        let Some(e) = self.entries.get(i) else {
+            return Ok(None);
+        };
+        let deliverable = matches!(e.kind, EntryKind::Mailbox | EntryKind::PublicFolder);
+        let explicit = cfg.delivery.as_deref().map(str::trim);
+        let address = match explicit {
+            Some(d) if !deliverable => {
+                return Err(ConfigError::DeliveryNotApplicable {
+                    entry: cfg.name.clone(),
+                    address: d.to_owned(),
+                });
+            }
+            Some(d) => Some(
+                Address::parse(d).map_err(|source| ConfigError::Address {
+                    context: format!("entry {:?} delivery", cfg.name),
+                    source,
+                })?,
+            ),
+            None if !deliverable => None,
+            None => match (&e.primary, delivery_domain) {
+                (Some(p), _) => Some(p.clone()),
+                (None, Some(domain)) => Some(
+                    Address::parse(&format!("{}@{domain}", e.name)).map_err(|source| {
+                        ConfigError::Address {
+                            context: format!(
+                                "entry {:?}: the delivery address made of its name and delivery_domain",
+                                cfg.name
+                            ),
+                            source,
+                        }
+                    })?,
+                ),
+                (None, None) => None,
+            },
+        };
+        if let Some(a) = &address {
+            match self.by_smtp.get(a) {
+                Some(&owner) if owner == id => {}
+                Some(&owner) => return Err(duplicate(a.to_string(), owner, id, configs)),
+                None => {
+                    if let Some(prev) = self.by_delivery.insert(a.clone(), id) {
+                        return Err(duplicate(a.to_string(), prev, id, configs));
+                    }
+                }
+            }
+        }
+        Ok(address)
+    }
+
     pub(crate) fn build(
         configs: &[EntryConfig],
         limits: &Limits,
+        delivery_domain: Option<&str>,
         stamp: Stamp,
     ) -> Result<Self, ConfigError> {
         let mut dir = Directory {
@@ -319,6 +406,7 @@ impl Directory {
                 proxies: proxies.into_boxed_slice(),
                 primary: primary.or(first_secondary),
                 target,
+                delivery: None,
                 hidden: cfg.hidden,
                 properties: cfg
                     .properties
@@ -332,6 +420,13 @@ impl Directory {
                 leaves: Arc::from(Vec::new()),
                 nested: Arc::from(Vec::new()),
             });
+        }
+        // Pass 1b: delivery addresses, once every SMTP proxy is known.
+        for (i, cfg) in configs.iter().enumerate() {
+            let delivery = dir.delivery_of(i, cfg, delivery_domain, configs)?;
+            if let Some(e) = dir.entries.get_mut(i) {
+                e.delivery = delivery;
+            }
         }
         // Pass 2: members.
         for (i, cfg) in configs.iter().enumerate() {
@@ -597,7 +692,7 @@ mod tests {
     use super::*;
 
     fn build(entries: Vec<EntryConfig>) -> Result<Directory, ConfigError> {
-        Directory::build(&entries, &Limits::default(), Stamp::default())
+        Directory::build(&entries, &Limits::default(), None, Stamp::default())
     }
 
     #[test]
@@ -709,7 +804,7 @@ mod tests {
             max_nesting_depth: 3,
             ..Limits::default()
         };
-        let err = Directory::build(&entries, &limits, Stamp::default()).unwrap_err();
+        let err = Directory::build(&entries, &limits, None, Stamp::default()).unwrap_err();
         assert!(matches!(err, ConfigError::NestingTooDeep { .. }), "{err}");
         let big = vec![
             EntryConfig::mailbox("a"),
@@ -721,7 +816,7 @@ mod tests {
             max_list_members: 2,
             ..Limits::default()
         };
-        let err = Directory::build(&big, &limits, Stamp::default()).unwrap_err();
+        let err = Directory::build(&big, &limits, None, Stamp::default()).unwrap_err();
         assert_eq!(
             err,
             ConfigError::ListTooLarge {

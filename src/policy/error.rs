@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::address::AddressError;
 use crate::ids::Direction;
+use crate::policy::findings::AuditWarning;
 use crate::proptag::PropTagError;
 
 /// A configuration that cannot be turned into a [`Policy`](crate::Policy).
@@ -187,5 +188,38 @@ pub enum ConfigError {
     Organisation {
         /// The value given.
         value: String,
+    },
+    /// An entry that is not a mailbox or public folder has a delivery address.
+    #[error(
+        "entry {entry:?}: delivery address {address:?} applies only to mailboxes and public folders"
+    )]
+    DeliveryNotApplicable {
+        /// The entry.
+        entry: String,
+        /// The delivery address given.
+        address: String,
+    },
+    /// `delivery_domain` is not a valid domain.
+    #[error("delivery_domain {value:?} is not a valid domain")]
+    DeliveryDomain {
+        /// The value given.
+        value: String,
+    },
+    /// A mailbox or public folder that receives journal copies has no address a
+    /// transport could deliver them to.
+    #[error(
+        "{context}: journal copies go to {entry:?}, which has no delivery address; give it an SMTP address or a `delivery` address, or set the policy's `delivery_domain`"
+    )]
+    Undeliverable {
+        /// Where the journal target is configured.
+        context: String,
+        /// The mailbox or public folder.
+        entry: String,
+    },
+    /// Strict mode: the audit found risky configuration.
+    #[error("strict mode: the audit found {} problem(s): {}", findings.len(), findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Strict {
+        /// What the audit found.
+        findings: Vec<AuditWarning>,
     },
 }

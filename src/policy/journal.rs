@@ -3,8 +3,6 @@
 //! set of journal system mailboxes used for loop detection, and which entries can matter
 //! as parties of a message. The per-message collection of copies is `decide`'s.
 
-use std::fmt;
-
 use crate::address::Address;
 use crate::config::PolicyConfig;
 use crate::config::rule::JournalScope;
@@ -13,6 +11,7 @@ use crate::ids::{Direction, EntryId, RuleId, Stamp};
 use crate::policy::connector::Connector;
 use crate::policy::directory::{Directory, EntryKind};
 use crate::policy::error::ConfigError;
+use crate::policy::findings::JournalRole;
 use crate::policy::route::{Route, route};
 use crate::proptag::PropTag;
 
@@ -57,25 +56,6 @@ impl JournalRule {
 pub(crate) enum PropValue {
     Target(EntryId),
     Unresolved(Box<str>),
-}
-
-/// The role a directory entry plays in journaling, for the audit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum JournalRole {
-    /// Receives journal copies.
-    Target,
-    /// Receives the non-delivery reports of journal copies.
-    Ndr,
-}
-
-impl fmt::Display for JournalRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            JournalRole::Target => "journal target",
-            JournalRole::Ndr => "journal-NDR mailbox",
-        })
-    }
 }
 
 /// Everything about journaling that `decide` needs, pre-computed.
@@ -192,10 +172,15 @@ impl JournalIndex {
                     continue;
                 }
                 let id = dir.id(i);
-                let value = match dir.resolve(v) {
-                    Some(t) if idx.add_target(dir, connectors, t, "").is_ok() => {
-                        PropValue::Target(t)
-                    }
+                let ctx = format!("entry {:?} {tag}", e.name());
+                // A value that names nothing usable falls back to the NDR mailbox (with a
+                // warning); one that names mailboxes no transport can reach is an error.
+                let value = match dir
+                    .resolve(v)
+                    .map(|t| (t, idx.add_target(dir, connectors, t, &ctx)))
+                {
+                    Some((t, Ok(()))) => PropValue::Target(t),
+                    Some((_, Err(e @ ConfigError::Undeliverable { .. }))) => return Err(e),
                     _ => PropValue::Unresolved(v.into()),
                 };
                 idx.props.insert((tag, id), value);
@@ -287,6 +272,13 @@ impl JournalIndex {
                         address: addr.to_string(),
                     });
                 }
+            }
+            let local = matches!(e.kind(), EntryKind::Mailbox | EntryKind::PublicFolder);
+            if local && e.delivery_address().is_none() {
+                return Err(ConfigError::Undeliverable {
+                    context: ctx.to_owned(),
+                    entry: e.name().to_owned(),
+                });
             }
         }
         if !reaches_someone(dir, target, true) {

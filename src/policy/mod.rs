@@ -9,6 +9,7 @@ pub(crate) mod compiled;
 pub(crate) mod connector;
 pub(crate) mod directory;
 pub(crate) mod error;
+pub(crate) mod findings;
 pub(crate) mod journal;
 pub(crate) mod pattern;
 pub(crate) mod restrict;

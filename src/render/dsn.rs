@@ -39,16 +39,20 @@ fn failures<'a>(
             }
         }
     }
-    // Members not delivered although their envelope recipient was accepted.
+    // Members not delivered although their envelope recipient was accepted. A DSN goes
+    // to the sender, who may be outside: a member is named by its SMTP address only when
+    // it is visible; a hidden member, or one with no SMTP address, is reported against the
+    // envelope recipient (the list) — never by X.500 name or entry name.
     for n in &decision.non_deliveries {
         let Some(original) = envelope.recipients().get(n.via.recipient as usize) else {
             continue;
         };
+        let visible = policy
+            .entry(n.entry)
+            .filter(|e| !e.is_hidden())
+            .and_then(|e| e.primary_smtp().or(e.contact_target()));
         out.push(Failed {
-            final_recipient: policy.entry(n.entry).map_or_else(
-                String::new,
-                crate::policy::directory::Entry::display_address,
-            ),
+            final_recipient: visible.unwrap_or(&original.address).to_string(),
             original,
             rejection: &n.rejection,
         });
@@ -92,7 +96,8 @@ pub fn dsn(
     }
     let original = envelope.message();
     let f = facts::read(original, policy.limits.max_header_bytes);
-    let header_block = original.slice(..f.header_end.min(original.len()));
+    let header_block =
+        original.slice(f.header_start.min(f.header_end)..f.header_end.min(original.len()));
     let [head, tail] = mime::sample(original);
     let key = |kind: &[u8]| {
         mime::keyed_hex(

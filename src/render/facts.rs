@@ -22,6 +22,8 @@ pub(crate) struct Facts {
     pub subject: Option<String>,
     /// With angle brackets.
     pub message_id: Option<String>,
+    /// Where the header lines start: after a leading mbox `From ` line, if any.
+    pub header_start: usize,
     /// Where the header block ends: its last line's line break included, the blank
     /// separator line excluded (up to the scan limit).
     pub header_end: usize,
@@ -29,16 +31,15 @@ pub(crate) struct Facts {
     pub has_headers: bool,
 }
 
-fn mailboxes(a: Option<&mail_parser::Address<'_>>) -> Vec<Mailbox> {
-    a.map(|a| {
-        a.iter()
-            .map(|m| Mailbox {
-                name: m.name().map(str::to_owned),
-                address: m.address().map(str::to_owned),
-            })
-            .collect()
-    })
-    .unwrap_or_default()
+/// The mailboxes of every occurrence of an address header, in order (RFC 5322 §4.5.3:
+/// repeated `To` / `Cc` / `Bcc` fields of old mail are to be treated as one).
+fn mailboxes<'a>(all: impl Iterator<Item = &'a mail_parser::Address<'a>>) -> Vec<Mailbox> {
+    all.flat_map(|a| a.iter())
+        .map(|m| Mailbox {
+            name: m.name().map(str::to_owned),
+            address: m.address().map(str::to_owned),
+        })
+        .collect()
 }
 
 /// Reads the header facts, scanning at most `limit` bytes (never the body).
@@ -55,21 +56,24 @@ pub(crate) fn read(message: &[u8], limit: usize) -> Facts {
             }
         }
     }
+    let header_start = scan.header_start.min(header_end);
     let mut facts = Facts {
+        header_start,
         header_end,
-        has_headers: scan.body_start > 0 && header_end > 0,
+        has_headers: header_end > header_start,
         ..Facts::default()
     };
     if !facts.has_headers {
         return facts;
     }
-    let Some(m) = MessageParser::new().parse_headers(block) else {
+    let lines = block.get(header_start..).unwrap_or_default();
+    let Some(m) = MessageParser::new().parse_headers(lines) else {
         return facts;
     };
-    facts.from = mailboxes(m.from());
-    facts.sender = mailboxes(m.sender());
-    facts.to = mailboxes(m.to());
-    facts.cc = mailboxes(m.cc());
+    facts.from = mailboxes(m.from().into_iter());
+    facts.sender = mailboxes(m.sender().into_iter());
+    facts.to = mailboxes(m.all_to());
+    facts.cc = mailboxes(m.all_cc());
     facts.subject = m.subject().map(str::to_owned);
     facts.message_id = m
         .message_id()

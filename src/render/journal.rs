@@ -7,7 +7,7 @@ use bytes::Bytes;
 use crate::address::Address;
 use crate::config::JournalFormat;
 use crate::decide::decision::{Decision, JournalCopy, Via};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, Origin};
 use crate::ids::EntryId;
 use crate::policy::compiled::Policy;
 use crate::policy::directory::Entry;
@@ -27,7 +27,7 @@ struct Listed<'a> {
 /// The journal report for one journal copy (Envelope format, DESIGN §4.1).
 ///
 /// An RFC 5322 `multipart/mixed` message: a `text/plain` envelope summary (`Sender`,
-/// `On-Behalf-Of`, `Subject`, `Message-Id`, then one `To` / `Cc` / `Bcc` / `Recipient`
+/// `On-Behalf-Of`, `Subject`, `Message-ID`, then one `To` / `Cc` / `Bcc` / `Recipient`
 /// line per final recipient with `, Expanded:` / `, Forwarded:` facts), then the original
 /// as `message/rfc822`, byte for byte (`Content-Transfer-Encoding: binary`, never
 /// base64). Headers: `From` / `To` / `Cc` / `Subject` from the original, a deterministic
@@ -51,7 +51,8 @@ struct Listed<'a> {
 /// let text = String::from_utf8(report.to_vec())?;
 /// assert!(text.contains("X-MS-Journal-Report:"));
 /// assert!(text.contains("\r\nSender: bob@partner.example\r\n"));
-/// assert!(text.contains("\r\nTo: dave@example.com\r\n") || text.contains("\r\nBcc: dave@example.com\r\n"));
+/// // From the Internet, the addressing cannot be trusted: a `Recipient` line.
+/// assert!(text.contains("\r\nRecipient: dave@example.com\r\n"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn journal_report(
@@ -63,29 +64,8 @@ pub fn journal_report(
 ) -> Rendered {
     let original = envelope.message();
     let f = facts::read(original, policy.limits.max_header_bytes);
-    let [head, tail] = mime::sample(original);
-    let ndr = copy.reverse_path.as_str().as_bytes();
-    let id_inputs = |kind: &'static [u8]| -> String {
-        mime::keyed_hex(
-            &policy.render_key,
-            &[
-                kind,
-                envelope.envelope_id().as_bytes(),
-                ndr,
-                &envelope.received_at().unix_seconds().to_be_bytes(),
-                &at.unix_seconds().to_be_bytes(),
-                &(original.len() as u64).to_be_bytes(),
-                head,
-                tail,
-            ],
-        )
-    };
-    let boundary = format!("=_mj_{}", id_inputs(b"boundary"));
-    let message_id = format!(
-        "<{}.journal@{}>",
-        id_inputs(b"message-id"),
-        policy.organisation
-    );
+    let boundary = format!("=_mj_{}", report_key(policy, envelope, copy, Some(at)));
+    let message_id = report_message_id(policy, envelope, copy);
 
     let summary = summary(policy, envelope, decision, &f);
     let ascii = summary.is_ascii() && summary.split("\r\n").all(|l| l.len() <= 998);
@@ -131,8 +111,66 @@ pub fn journal_report(
     Rendered::from_chunks([Bytes::from(h), original.clone(), Bytes::from(closing)])
 }
 
-/// The summary's address for a local entry: its primary SMTP address, else its X.500
-/// name (journal mailboxes often have no SMTP address).
+/// A keyed identifier of one journal copy's report: the envelope, the copy's NDR sender,
+/// the original's length and its first and last 512 bytes (so it changes with any
+/// insertion, at a cost independent of the size), and the render time when given.
+fn report_key(
+    policy: &Policy,
+    envelope: &Envelope,
+    copy: &JournalCopy,
+    at: Option<Timestamp>,
+) -> String {
+    let original = envelope.message();
+    let [head, tail] = mime::sample(original);
+    let at = at.map(|t| t.unix_seconds().to_be_bytes());
+    let kind: &[u8] = if at.is_some() {
+        b"boundary"
+    } else {
+        b"message-id"
+    };
+    mime::keyed_hex(
+        &policy.render_key,
+        &[
+            kind,
+            envelope.envelope_id().as_bytes(),
+            copy.reverse_path.as_str().as_bytes(),
+            &envelope.received_at().unix_seconds().to_be_bytes(),
+            at.as_ref().map_or(&[][..], |t| &t[..]),
+            &(original.len() as u64).to_be_bytes(),
+            head,
+            tail,
+        ],
+    )
+}
+
+/// The Message-ID of a journal copy as sent: the generated one of its journal report
+/// (Envelope format), or the original's own (Copy format, which is the original). It does
+/// not depend on the render time, so the tracking log can name it.
+pub(crate) fn journal_message_id(
+    policy: &Policy,
+    envelope: &Envelope,
+    decision: &Decision,
+    copy: &JournalCopy,
+) -> Option<String> {
+    match copy.format {
+        JournalFormat::Copy => decision
+            .message_id
+            .as_ref()
+            .map(|m| String::from_utf8_lossy(m).into_owned()),
+        _ => Some(report_message_id(policy, envelope, copy)),
+    }
+}
+
+fn report_message_id(policy: &Policy, envelope: &Envelope, copy: &JournalCopy) -> String {
+    format!(
+        "<{}.journal@{}>",
+        report_key(policy, envelope, copy, None),
+        policy.organisation
+    )
+}
+
+/// The summary's address for a local entry: its primary SMTP address, else its delivery
+/// address, else its X.500 name — an address archivers can index wherever there is one.
 fn entry_address(policy: &Policy, id: EntryId) -> String {
     policy
         .entry(id)
@@ -154,7 +192,7 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts)
     }
     let _ = write!(
         s,
-        "Subject: {}\r\nMessage-Id: {}\r\n",
+        "Subject: {}\r\nMessage-ID: {}\r\n",
         one_line(f.subject.as_deref().unwrap_or_default()),
         one_line(f.message_id.as_deref().unwrap_or("Unknown Message-ID")),
     );
@@ -175,14 +213,23 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts)
             });
         }
     }
+    // The addressing (To / Cc / Bcc) can be trusted only for submitted mail; mail from
+    // the Internet lists every recipient as `Recipient`, as Exchange does.
+    let trusted = envelope.origin() == Origin::Submitted;
     for l in &listed {
         let Some(rcpt) = decision.envelope_recipient(l.via) else {
             continue;
         };
-        let kind = recipient_type(f, &l.address, rcpt);
+        let kind = recipient_type(f, trusted, &l.address, rcpt);
         let _ = write!(s, "{kind}: {}", l.address);
+        // Archivers (piler) index every address on `Cc` and `Bcc` lines and strip an
+        // `Expanded:` qualifier only on `To` and `Recipient` lines: a list address written
+        // there would be indexed as a recipient, so the qualifier goes only where it is
+        // read as one.
         if !l.via.lists.is_empty() {
-            let _ = write!(s, ", Expanded: {rcpt}");
+            if matches!(kind, "To" | "Recipient") {
+                let _ = write!(s, ", Expanded: {rcpt}");
+            }
         } else if l.forwarded {
             let _ = write!(s, ", Forwarded: {rcpt}");
         }
@@ -192,10 +239,16 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts)
 }
 
 /// `To` / `Cc` when the final address or the envelope recipient that led to it is in
-/// that header, `Bcc` when the headers were read and name neither, `Recipient` when there
-/// are no headers to tell.
-fn recipient_type(f: &Facts, address: &str, envelope_rcpt: &Address) -> &'static str {
-    if !f.has_headers {
+/// that header (every occurrence read), `Bcc` when the headers were read and name
+/// neither, `Recipient` when the addressing cannot be trusted (mail from the Internet) or
+/// there are no headers to tell.
+fn recipient_type(
+    f: &Facts,
+    trusted: bool,
+    address: &str,
+    envelope_rcpt: &Address,
+) -> &'static str {
+    if !trusted || !f.has_headers {
         return "Recipient";
     }
     let rcpt = envelope_rcpt.as_str();

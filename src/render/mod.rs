@@ -19,7 +19,7 @@
 mod archive;
 mod dsn;
 mod facts;
-mod journal;
+pub(crate) mod journal;
 pub(crate) mod mime;
 mod rendered;
 pub mod tracking_log;

@@ -29,6 +29,7 @@ use crate::ids::EntryId;
 use crate::policy::compiled::Policy;
 use crate::policy::directory::Entry;
 use crate::render::facts;
+use crate::render::journal::journal_message_id;
 use crate::render::rendered::Rendered;
 use crate::text::one_line;
 use crate::time::Timestamp;
@@ -203,10 +204,18 @@ fn rows(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Vec<[Strin
                     .unwrap_or_default(),
             ),
         };
-        let return_path = if e.kind == EventKind::Journal {
-            related.clone()
-        } else {
-            c.sender.clone()
+        // A journal copy is a message of its own: its Message-ID, its NDR sender as the
+        // return path, and the original's Message-ID as the reference that links them.
+        let copy = e
+            .journal_copy
+            .and_then(|ndr| decision.journal_copies.iter().find(|j| j.ndr == ndr));
+        let (message_id, reference, return_path) = match copy {
+            Some(j) => (
+                journal_message_id(policy, envelope, decision, j).unwrap_or_default(),
+                c.message_id.clone(),
+                j.reverse_path.to_string(),
+            ),
+            None => (c.message_id.clone(), String::new(), c.sender.clone()),
         };
         let status = e
             .status
@@ -229,14 +238,14 @@ fn rows(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Vec<[Strin
             source.to_owned(),
             event.to_owned(),
             c.internal_id.to_string(),
-            c.message_id.clone(),
+            message_id,
             envelope.envelope_id().to_owned(),
             rcpts.join(";"),
             status,
             decision.size.to_string(),
             count,
             related,
-            String::new(),
+            reference,
             c.subject.clone(),
             c.sender.clone(),
             return_path,

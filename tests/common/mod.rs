@@ -62,10 +62,13 @@ pub fn person(name: &str) -> EntryConfig {
         .proxy(format!("X500:/o=Example/ou=HQ/cn=Recipients/cn={name}"))
 }
 
+/// A hidden mailbox without SMTP address, as the seed advises for journal mailboxes; a
+/// transport delivers to it at `name@store.example.internal`.
 pub fn hidden(name: &str) -> EntryConfig {
     EntryConfig::mailbox(name)
         .proxy(format!("X500:/o=Example/ou=HQ/cn=Recipients/cn={name}"))
         .hidden(true)
+        .delivery(format!("{name}@store.example.internal"))
 }
 
 /// The X.500 address of the scenario 2 journal list.
@@ -86,6 +89,7 @@ pub fn scenario2_directory() -> PolicyConfig {
         .entry(hidden("journal2"))
         .entry(ndr("InboundJournalNDR", "inbound-ndr@example.com"))
         .entry(ndr("OutboundJournalNDR", "outbound-ndr@example.com"))
+        .delivery_domain("store.example.internal")
 }
 
 pub fn ndr(name: &str, smtp: &str) -> EntryConfig {
