@@ -336,6 +336,86 @@ proptest! {
     }
 }
 
+/// The names and non-SMTP addresses a sender must never be told, given what the sender
+/// already knows (the reverse path and the recipients it addressed).
+fn secrets_for(env: &Envelope) -> Vec<String> {
+    let named = |n: &str| {
+        env.reverse_path()
+            .address()
+            .into_iter()
+            .chain(env.recipients().iter().map(|r| &r.address))
+            .any(|a| a.local_part().eq_ignore_ascii_case(n))
+    };
+    let mut out: Vec<String> = HIDDEN
+        .iter()
+        .filter(|n| !named(n))
+        .map(|n| n.to_string())
+        .collect();
+    out.extend(["X500:", "EX:", "/o=", "/cn="].map(String::from));
+    out
+}
+
+/// Whether `text` holds `needle` as a whole token (not inside a longer name).
+fn names(text: &str, needle: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(needle).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + needle.len()..].chars().next();
+        !needle.chars().next().is_some_and(word)
+            || (!before.is_some_and(word) && !after.is_some_and(word))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// No envelope with a recipient outside the journal system set (journal targets,
+    /// their members, NDR mailboxes) is ever exempt from journaling, whatever its
+    /// headers (the marker included) and its reverse path (an NDR address included).
+    #[test]
+    fn no_envelope_with_an_outside_recipient_is_exempt(org_bytes in prop::collection::vec(any::<u8>(), 0..96),
+                                                       mail_bytes in prop::collection::vec(any::<u8>(), 0..24),
+                                                       ndr in 0usize..3) {
+        let org = gen_org(&org_bytes);
+        let p = build(&org);
+        let mut mail = gen_mail(&org, &mail_bytes);
+        // Often from an NDR address, the sender the exemption is about.
+        if ndr < 2 {
+            mail.from = format!("<ndr{ndr}@example.com>");
+        }
+        let d = p.decide(&envelope_of(&p, &mail, &mail.to));
+        let system = ["j0@example.com", "j1@example.com", "ndr0@example.com", "ndr1@example.com"];
+        let outside = mail.to.iter().any(|r| !system.contains(&r.as_str()));
+        if outside {
+            prop_assert!(!d.journal_exempt, "exempt with an outside recipient: {:?}", mail);
+            prop_assert_eq!(d.suspected_evasion, mail.marker);
+        }
+    }
+
+    /// Nothing that goes to a sender — a DSN, an SMTP reply text — names a hidden entry
+    /// or shows a non-SMTP (X.500 / EX) address, unless the sender used it itself.
+    #[test]
+    fn nothing_sent_to_a_sender_names_a_hidden_entry(org_bytes in prop::collection::vec(any::<u8>(), 0..96),
+                                                     mail_bytes in prop::collection::vec(any::<u8>(), 0..24)) {
+        let org = gen_org(&org_bytes);
+        let p = build(&org);
+        let mail = gen_mail(&org, &mail_bytes);
+        let env = envelope_of(&p, &mail, &mail.to);
+        let d = p.decide(&env);
+        let secrets = secrets_for(&env);
+        let mut told: Vec<String> = d.rejections().map(|(_, r)| r.reply.to_string()).collect();
+        told.extend(d.non_deliveries.iter().map(|n| n.rejection.reply.to_string()));
+        if let Some(dsn) = render::dsn(&p, &env, &d, Timestamp::from_unix(1_795_342_500)) {
+            told.push(String::from_utf8_lossy(&dsn.to_vec()).into_owned());
+        }
+        for text in &told {
+            for s in &secrets {
+                prop_assert!(!names(text, s), "{:?} told to the sender: {}", s, text);
+            }
+        }
+    }
+}
+
 /// The generator reaches every interesting case often enough for the properties above to
 /// mean something.
 #[test]

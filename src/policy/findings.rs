@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::ids::Direction;
+
 /// The role a directory entry plays in journaling, for the audit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -63,9 +65,34 @@ pub enum AuditWarning {
     ArchivalBypass {
         /// The non-archiving connector.
         connector: String,
-        /// An archiving connector.
+        /// The archiving connector the senders' mail could have taken.
         archiving: String,
+        /// The senders (entry names) whose mail can take it; empty for any sender.
+        senders: Vec<String>,
     },
+    /// Mail can leave (or arrive) through a connector that does not journal it while
+    /// another connector journals that direction, and no journal rule covers it.
+    UnjournaledRoute {
+        /// The connector that does not journal.
+        connector: String,
+        /// The direction.
+        direction: Direction,
+        /// A connector that does journal the direction.
+        journaling: String,
+        /// The senders (entry names) whose mail can take the route; empty for any sender.
+        senders: Vec<String>,
+    },
+}
+
+/// `alice, bob and 3 more` / `any sender`.
+fn who(senders: &[String]) -> String {
+    match senders {
+        [] => "any sender".to_owned(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [a, b, c] => format!("{a}, {b} and {c}"),
+        [a, b, c, rest @ ..] => format!("{a}, {b}, {c} and {} more", rest.len()),
+    }
 }
 
 impl fmt::Display for AuditWarning {
@@ -97,9 +124,24 @@ impl fmt::Display for AuditWarning {
             AuditWarning::ArchivalBypass {
                 connector,
                 archiving,
+                senders,
             } => write!(
                 f,
-                "connector {connector:?} is open to every sender with Message Archival off while {archiving:?} archives: mail can leave unarchived"
+                "mail from {} can leave through connector {connector:?}, which has Message Archival off, instead of {archiving:?}, which archives it",
+                who(senders)
+            ),
+            AuditWarning::UnjournaledRoute {
+                connector,
+                direction,
+                journaling,
+                senders,
+            } => write!(
+                f,
+                "{} mail from {} can {} connector {connector:?}, which does not journal it, while {journaling:?} journals {} mail",
+                direction.to_string().to_lowercase(),
+                who(senders),
+                if *direction == Direction::Inbound { "arrive on" } else { "leave through" },
+                direction.to_string().to_lowercase(),
             ),
         }
     }

@@ -70,6 +70,14 @@ impl Pattern {
         (self.exact, self.literals)
     }
 
+    /// Whether every address this pattern matches is matched by `other` too, as far as a
+    /// literal reading of this pattern's text tells (`*` covers everything,
+    /// `*@example.com` covers `bob@example.com` and `*@example.com`). An approximation for
+    /// the audit: a `%` in `other` may cover one character where this pattern has a run.
+    pub(crate) fn covered_by(&self, other: &Pattern) -> bool {
+        other.matches(&self.text)
+    }
+
     /// Whole-address, ASCII case-insensitive glob match.
     pub(crate) fn matches(&self, address: &str) -> bool {
         let (p, s) = (self.text.as_bytes(), address.as_bytes());

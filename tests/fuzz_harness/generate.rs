@@ -38,6 +38,13 @@ impl Choices<'_> {
     }
 }
 
+/// A hidden mailbox without SMTP address that lists may contain and that accepts mail only
+/// from `u0`: what a sender is told must never name it.
+pub const SECRET: &str = "secret-box";
+
+/// Names of the hidden entries of every generated organisation.
+pub const HIDDEN: [&str; 6] = ["j0", "j1", "jdl", "ndr0", "ndr1", SECRET];
+
 pub const PATTERNS: [&str; 6] = [
     "*",
     "*@partner.example",
@@ -93,6 +100,10 @@ pub fn gen_org(data: &[u8]) -> Org {
         if c.chance(1) {
             members.push(format!("c{}", c.pick(2)));
         }
+        // The hidden, SMTP-less mailbox: a member nobody outside may learn of.
+        if c.chance(1) {
+            members.push(SECRET.to_owned());
+        }
         members.dedup();
         lists.push(members);
     }
@@ -104,6 +115,8 @@ pub fn gen_org(data: &[u8]) -> Org {
             .collect()
     };
     let mut restrictions = BTreeMap::new();
+    // The secret mailbox accepts mail only from u0, so refusing it is common.
+    restrictions.insert(SECRET.to_owned(), (Some(vec!["u0".to_owned()]), vec![]));
     for n in &all {
         if c.chance(1) {
             let accept = c.chance(2).then(|| some(&mut c));
@@ -214,6 +227,12 @@ pub fn build(org: &Org) -> Policy {
             EntryConfig::mailbox("ndr0")
                 .proxy("SMTP:ndr0@example.com")
                 .hidden(true),
+        )
+        .entry(
+            EntryConfig::mailbox(SECRET)
+                .proxy("X500:/o=Example/ou=HQ/cn=Recipients/cn=secret-box")
+                .hidden(true)
+                .restrictions(RestrictionsConfig::accept_only(["u0"])),
         )
         .entry(
             EntryConfig::mailbox("ndr1")
