@@ -74,6 +74,13 @@ impl Address {
         if s.is_empty() {
             return Err(bad("empty address"));
         }
+        if s.eq_ignore_ascii_case("postmaster") {
+            // RFC 5321 §4.5.1: `RCPT TO:<Postmaster>` without a domain must be accepted.
+            return Ok(Address {
+                text: Arc::from(s),
+                at: s.len(),
+            });
+        }
         let (local, domain) = s.rsplit_once('@').ok_or_else(|| bad("missing '@'"))?;
         let at = local.len();
         validate_local(local).map_err(bad)?;

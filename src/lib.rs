@@ -128,6 +128,7 @@ pub use decide::decision::{
     JournalReason, JournalSource, NonDelivery, Party, RejectReason, Rejection, TrackingEvent,
     Traffic, Transfer, TransferRecipient, Verdict, Via, Warning,
 };
+pub use decide::rcpt::Transaction;
 pub use envelope::{Envelope, EnvelopeBuilder, EnvelopeError, Notify, Origin, Recipient};
 pub use headers::JOURNAL_MARKER;
 pub use ids::{ConnectorId, Direction, EntryId, RuleId};

@@ -32,7 +32,15 @@ impl fmt::Display for EnhancedStatus {
 }
 
 /// An SMTP reply: basic code, enhanced status code and text.
+///
+/// ```
+/// use mail_journal::{EnhancedStatus, SmtpReply};
+/// let r = SmtpReply::new(550, EnhancedStatus::new(5, 1, 1), "user unknown");
+/// assert_eq!(r.to_string(), "550 5.1.1 user unknown");
+/// assert!(r.is_permanent() && !r.is_positive());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct SmtpReply {
     /// The basic reply code (550, 452, …).
     pub code: u16,
@@ -40,6 +48,34 @@ pub struct SmtpReply {
     pub status: EnhancedStatus,
     /// Human-readable text (one line, no CR/LF).
     pub text: Cow<'static, str>,
+}
+
+impl SmtpReply {
+    /// A reply; control characters in the text become spaces, so it stays one line.
+    pub fn new(code: u16, status: EnhancedStatus, text: impl Into<Cow<'static, str>>) -> Self {
+        let text = text.into();
+        let text = if text.chars().any(char::is_control) {
+            Cow::Owned(crate::text::one_line(&text))
+        } else {
+            text
+        };
+        SmtpReply { code, status, text }
+    }
+
+    /// A 2xx reply.
+    pub fn is_positive(&self) -> bool {
+        self.code / 100 == 2
+    }
+
+    /// A 4xx reply: try again later.
+    pub fn is_transient(&self) -> bool {
+        self.code / 100 == 4
+    }
+
+    /// A 5xx reply: do not try again.
+    pub fn is_permanent(&self) -> bool {
+        self.code / 100 == 5
+    }
 }
 
 impl fmt::Display for SmtpReply {

@@ -416,6 +416,50 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// `check_rcpt` at RCPT time agrees with `decide` at the end of DATA, recipient by
+    /// recipient, limits included; and the envelope a transport builds from the accepted
+    /// recipients alone is decided the same way for them.
+    #[test]
+    fn check_rcpt_agrees_with_decide(org_bytes in prop::collection::vec(any::<u8>(), 0..96),
+                                     mail_bytes in prop::collection::vec(any::<u8>(), 0..24),
+                                     max_recipients in 1usize..8,
+                                     max_expansion in prop::option::of(4usize..12)) {
+        let org = gen_org(&org_bytes);
+        let mut cfg = config(&org);
+        cfg.limits = Limits::default().max_recipients(max_recipients);
+        if let Some(e) = max_expansion {
+            cfg.limits = cfg.limits.max_list_members(e).max_expansion(e);
+        }
+        let Ok(p) = cfg.build() else {
+            // A list larger than the small member limit: nothing to decide.
+            return Ok(());
+        };
+        let mail = gen_mail(&org, &mail_bytes);
+        let env = envelope_of(&p, &mail, &mail.to);
+        let d = p.decide(&env);
+        let mut tx = p.transaction(env.origin(), env.reverse_path());
+        let mut accepted = Vec::new();
+        for (v, r) in d.verdicts.iter().zip(env.recipients()) {
+            let reply = tx.check_rcpt(&r.address);
+            match v.disposition.rejection() {
+                Some(rej) => prop_assert_eq!(&reply, &rej.reply),
+                None => {
+                    prop_assert_eq!(reply.to_string(), "250 2.1.5 Recipient OK");
+                    accepted.push(r.address.to_string());
+                }
+            }
+        }
+        prop_assert_eq!(tx.checked(), env.recipients().len());
+        if !accepted.is_empty() {
+            let d2 = p.decide(&envelope_of(&p, &mail, &accepted));
+            prop_assert!(d2.verdicts.iter().all(|v| v.disposition.is_accepted()), "{}", p.explain(&d2));
+        }
+    }
+}
+
 /// The generator reaches every interesting case often enough for the properties above to
 /// mean something.
 #[test]

@@ -5,7 +5,7 @@ use std::hash::Hash;
 
 use smallvec::{SmallVec, smallvec};
 
-use crate::address::Address;
+use crate::address::{Address, ReversePath};
 use crate::decide::decision::{
     ArchiveCopy, Decision, Delivery, Disposition, NonDelivery, RejectReason, Rejection, Traffic,
     Transfer, TransferRecipient, Verdict, Via, Warning,
@@ -196,11 +196,76 @@ fn route_failure(r: Route) -> Rejection {
     }
 }
 
-/// The state of one decision in progress.
-struct Run<'a> {
+/// What the verdicts of one transaction depend on besides each recipient: the sender,
+/// known at `MAIL FROM`.
+#[derive(Clone, Debug)]
+pub(crate) struct Sender {
+    pub identity: SenderIdentity,
+    pub entry: Option<EntryId>,
+    pub submitted: bool,
+    /// Submitted by a journal-NDR mailbox: possibly the engine's own output, for which
+    /// delivery addresses resolve.
+    pub ndr_sender: bool,
+    /// The receiving connector of inbound mail.
+    pub inbound: Option<ConnectorId>,
+    /// A refusal that applies to every recipient: an unusable receiving connector.
+    pub gate: Option<Rejection>,
+}
+
+impl Policy {
+    /// The sender side of a transaction.
+    pub(crate) fn sender(&self, origin: Origin, reverse_path: &ReversePath) -> Sender {
+        let reverse = reverse_path.address();
+        let submitted = origin == Origin::Submitted;
+        let entry = reverse.and_then(|a| self.dir.by_address(a));
+        let identity = SenderIdentity {
+            entry,
+            // An Internet sender claiming an internal address is not authenticated.
+            trusted: submitted || reverse.is_some_and(|a| !self.accepted.contains(a.domain())),
+        };
+        let inbound = match origin {
+            Origin::Inbound { connector } => Some(connector),
+            _ => None,
+        };
+        let gate = inbound.and_then(|c| match self.connector(c) {
+            None => Some(reject(
+                451,
+                S_MISCONFIGURED,
+                "Receiving connector not configured",
+                RejectReason::UnknownConnector,
+            )),
+            Some(conn) if !conn.accepts_inbound() => Some(reject(
+                550,
+                S_NOT_AUTHORIZED,
+                "This connector does not accept mail from the Internet",
+                RejectReason::InboundNotAccepted { connector: c },
+            )),
+            _ => None,
+        });
+        Sender {
+            identity,
+            entry,
+            submitted,
+            ndr_sender: submitted && entry.is_some_and(|id| self.journal.is_ndr(id)),
+            inbound,
+            gate,
+        }
+    }
+}
+
+/// The state of one decision (or RCPT-time transaction) in progress.
+pub(crate) struct Run<'a> {
     p: &'a Policy,
-    env: &'a Envelope,
+    /// The envelope's recipients, for the canonical rank of paths (empty when only
+    /// verdicts are wanted).
+    rcpts: &'a [Recipient],
+    envelope_id: &'a str,
     sender: SenderIdentity,
+    inbound: bool,
+    gate: Option<Rejection>,
+    /// Only the verdicts are wanted (RCPT time): no destinations, expansions or parties
+    /// are recorded, but the expansion budget is spent exactly as `decide` spends it.
+    verdict_only: bool,
     deliveries: Unique<Delivery, 4>,
     external: Unique<(ConnectorId, TransferRecipient), 4>,
     non_deliveries: Unique<NonDelivery, 1>,
@@ -212,7 +277,49 @@ struct Run<'a> {
     ndr_sender: bool,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    pub(crate) fn new(
+        p: &'a Policy,
+        sender: &Sender,
+        rcpts: &'a [Recipient],
+        envelope_id: &'a str,
+        verdict_only: bool,
+    ) -> Self {
+        Run {
+            p,
+            rcpts,
+            envelope_id,
+            sender: sender.identity,
+            inbound: sender.inbound.is_some(),
+            gate: sender.gate.clone(),
+            verdict_only,
+            deliveries: Unique::new(),
+            external: Unique::new(),
+            non_deliveries: Unique::new(),
+            expanded: SmallVec::new(),
+            parties: (!verdict_only && p.journal.needs_parties()).then(SmallVec::new),
+            budget: p.limits.max_expansion,
+            ndr_sender: sender.ndr_sender,
+        }
+    }
+
+    /// The verdict for envelope recipient number `index`: the recipient limit, then the
+    /// receiving connector, then the recipient itself.
+    pub(crate) fn verdict(&mut self, index: usize, address: &Address) -> Disposition {
+        if index >= self.p.limits.max_recipients {
+            return Disposition::Reject(reject(
+                452,
+                S_TOO_MANY,
+                "Too many recipients",
+                RejectReason::TooManyRecipients,
+            ));
+        }
+        if let Some(g) = &self.gate {
+            return Disposition::Reject(g.clone());
+        }
+        self.recipient(u32::try_from(index).unwrap_or(u32::MAX), address)
+    }
+
     fn party(&mut self, id: EntryId) {
         if let Some(p) = &mut self.parties {
             if self.p.journal.is_party(id) {
@@ -226,13 +333,19 @@ impl Run<'_> {
             &self.p.connectors,
             address,
             Some(self.sender),
-            self.env.envelope_id(),
+            self.envelope_id,
         )
     }
 
-    fn recipient(&mut self, index: u32, rcpt: &Recipient) -> Disposition {
-        let a = &rcpt.address;
+    fn recipient(&mut self, index: u32, a: &Address) -> Disposition {
         let dir = &self.p.dir;
+        // A bare `postmaster` (RFC 5321 §4.5.1) is the organisation's postmaster.
+        if a.domain().is_empty() {
+            return match self.p.postmaster {
+                Some(id) => self.local(index, a, id),
+                None => Disposition::Reject(unknown_user()),
+            };
+        }
         // A delivery address never resolves from an envelope, so that nobody can write to
         // a journal mailbox through it; only the engine's own output (a journal copy fed
         // back under its NDR sender) reaches it.
@@ -241,7 +354,7 @@ impl Run<'_> {
             return Disposition::Reject(unknown_user());
         }
         if delivery.is_none() && !self.p.accepted.contains(a.domain()) {
-            if matches!(self.env.origin(), Origin::Inbound { .. }) {
+            if self.inbound {
                 return Disposition::Reject(reject(
                     550,
                     S_NOT_AUTHORIZED,
@@ -250,9 +363,10 @@ impl Run<'_> {
                 ));
             }
             return match self.route(a) {
+                Route::Via(c) if self.verdict_only => Disposition::Transfer(c),
                 Route::Via(c) => {
                     self.external.insert(
-                        self.env.recipients(),
+                        self.rcpts,
                         (
                             c,
                             TransferRecipient {
@@ -267,10 +381,15 @@ impl Run<'_> {
                 other => Disposition::Reject(route_failure(other)),
             };
         }
-        let Some((id, e)) = delivery
-            .or_else(|| dir.by_address(a))
-            .and_then(|id| dir.get(id).map(|e| (id, e)))
-        else {
+        match delivery.or_else(|| dir.by_address(a)) {
+            Some(id) => self.local(index, a, id),
+            None => Disposition::Reject(unknown_user()),
+        }
+    }
+
+    /// A recipient that resolved to directory entry `id`.
+    fn local(&mut self, index: u32, a: &Address, id: EntryId) -> Disposition {
+        let Some(e) = self.p.dir.get(id) else {
             return Disposition::Reject(unknown_user());
         };
         if let Err(kind) = e.restrictions.check(self.sender) {
@@ -288,8 +407,10 @@ impl Run<'_> {
                     ));
                 }
                 self.budget -= e.flat.len();
-                self.party(id);
-                self.expand(id, e, index);
+                if !self.verdict_only {
+                    self.party(id);
+                    self.expand(id, e, index);
+                }
                 Disposition::Expand(id)
             }
             EntryKind::Contact => match self.forward(id, e, direct()) {
@@ -303,14 +424,16 @@ impl Run<'_> {
                 Err(r) => Disposition::Reject(r),
             },
             EntryKind::Mailbox | EntryKind::PublicFolder => {
-                self.party(id);
-                self.deliveries.insert(
-                    self.env.recipients(),
-                    Delivery {
-                        entry: id,
-                        via: direct(),
-                    },
-                );
+                if !self.verdict_only {
+                    self.party(id);
+                    self.deliveries.insert(
+                        self.rcpts,
+                        Delivery {
+                            entry: id,
+                            via: direct(),
+                        },
+                    );
+                }
                 Disposition::Deliver(id)
             }
         }
@@ -322,9 +445,10 @@ impl Run<'_> {
             return Err(route_failure(Route::Unroutable));
         };
         match self.route(target) {
+            Route::Via(c) if self.verdict_only => Ok(c),
             Route::Via(c) => {
                 self.external.insert(
-                    self.env.recipients(),
+                    self.rcpts,
                     (
                         c,
                         TransferRecipient {
@@ -383,8 +507,8 @@ impl Run<'_> {
             }
             return;
         }
-        let env = self.env;
-        let Some(rcpt_address) = env.recipients().get(rcpt as usize).map(|r| &r.address) else {
+        let rcpts = self.rcpts;
+        let Some(rcpt_address) = rcpts.get(rcpt as usize).map(|r| &r.address) else {
             return;
         };
         self.deliveries.items.reserve(e.flat.len());
@@ -404,7 +528,7 @@ impl Run<'_> {
             };
             if let Err(kind) = me.restrictions.check(self.sender) {
                 self.non_deliveries.insert(
-                    self.env.recipients(),
+                    self.rcpts,
                     NonDelivery {
                         entry: m.entry,
                         via,
@@ -423,7 +547,7 @@ impl Run<'_> {
                 EntryKind::Contact => match self.forward(m.entry, me, via.clone()) {
                     Ok(_) => self.party(m.entry),
                     Err(rejection) => self.non_deliveries.insert(
-                        self.env.recipients(),
+                        self.rcpts,
                         NonDelivery {
                             entry: m.entry,
                             via,
@@ -434,7 +558,7 @@ impl Run<'_> {
                 EntryKind::Mailbox | EntryKind::PublicFolder => {
                     self.party(m.entry);
                     self.deliveries.insert(
-                        self.env.recipients(),
+                        self.rcpts,
                         Delivery {
                             entry: m.entry,
                             via,
@@ -457,66 +581,26 @@ impl Policy {
         let message = envelope.message();
         let scan = headers::scan(message, self.limits.max_header_bytes);
         let reverse = envelope.reverse_path().address();
-        let submitted = envelope.origin() == Origin::Submitted;
-        let sender_entry = reverse.and_then(|a| self.dir.by_address(a));
+        let who = self.sender(envelope.origin(), envelope.reverse_path());
+        let submitted = who.submitted;
+        let sender_entry = who.entry;
+        let ndr_sender = who.ndr_sender;
+        let inbound = who.inbound;
         let sender_local = submitted && reverse.is_none_or(|a| self.accepted.contains(a.domain()));
-        let sender = SenderIdentity {
-            entry: sender_entry,
-            // An Internet sender claiming an internal address is not authenticated.
-            trusted: submitted || reverse.is_some_and(|a| !self.accepted.contains(a.domain())),
-        };
-        let inbound = match envelope.origin() {
-            Origin::Inbound { connector } => Some(connector),
-            _ => None,
-        };
-        // A refusal that applies to every recipient: an unusable receiving connector.
-        let gate = inbound.and_then(|c| match self.connector(c) {
-            None => Some(reject(
-                451,
-                S_MISCONFIGURED,
-                "Receiving connector not configured",
-                RejectReason::UnknownConnector,
-            )),
-            Some(conn) if !conn.accepts_inbound() => Some(reject(
-                550,
-                S_NOT_AUTHORIZED,
-                "This connector does not accept mail from the Internet",
-                RejectReason::InboundNotAccepted { connector: c },
-            )),
-            _ => None,
-        });
         let needs_parties = self.journal.needs_parties();
-        let ndr_sender = submitted && sender_entry.is_some_and(|id| self.journal.is_ndr(id));
-        let mut run = Run {
-            p: self,
-            env: envelope,
-            sender,
-            deliveries: Unique::new(),
-            external: Unique::new(),
-            non_deliveries: Unique::new(),
-            expanded: SmallVec::new(),
-            parties: needs_parties.then(SmallVec::new),
-            budget: self.limits.max_expansion,
-            ndr_sender,
-        };
+        let mut run = Run::new(
+            self,
+            &who,
+            envelope.recipients(),
+            envelope.envelope_id(),
+            false,
+        );
         let mut verdicts: SmallVec<[Verdict; 4]> =
             SmallVec::with_capacity(envelope.recipients().len());
         for (i, rcpt) in envelope.recipients().iter().enumerate() {
-            let disposition = if i >= self.limits.max_recipients {
-                Disposition::Reject(reject(
-                    452,
-                    S_TOO_MANY,
-                    "Too many recipients",
-                    RejectReason::TooManyRecipients,
-                ))
-            } else if let Some(g) = &gate {
-                Disposition::Reject(g.clone())
-            } else {
-                run.recipient(i as u32, rcpt)
-            };
             verdicts.push(Verdict {
                 recipient: rcpt.address.clone(),
-                disposition,
+                disposition: run.verdict(i, &rcpt.address),
             });
         }
 
@@ -597,7 +681,7 @@ impl Policy {
                 parties.dedup();
             }
             let inputs = JournalInputs {
-                inbound: if gate.is_none() { inbound } else { None },
+                inbound: if who.gate.is_none() { inbound } else { None },
                 outbound: &outbound,
                 parties: &parties,
                 internal: sender_local && local_recipient,

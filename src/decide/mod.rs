@@ -6,4 +6,5 @@ pub(crate) mod decision;
 pub(crate) mod engine;
 pub(crate) mod explain;
 pub(crate) mod journal;
+pub(crate) mod rcpt;
 pub(crate) mod tracking;

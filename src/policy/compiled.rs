@@ -59,6 +59,10 @@ pub struct Policy {
     pub(crate) has_secret: bool,
     /// The fingerprint of the configuration, carried by every id this policy issues.
     pub(crate) stamp: Stamp,
+    /// The entry a bare `postmaster` recipient (RFC 5321 §4.5.1) reaches:
+    /// `postmaster@` the organisation's domain, else of the first accepted domain that
+    /// has one.
+    pub(crate) postmaster: Option<EntryId>,
 }
 
 impl PolicyConfig {
@@ -103,6 +107,10 @@ impl Policy {
         let (connectors, connector_names) = build_connectors(cfg, &dir, stamp)?;
         let journal = JournalIndex::build(cfg, &dir, &connectors, stamp)?;
         let render_key = derive_key(&org, &cfg.render_secret);
+        let postmaster = std::iter::once(org.as_str())
+            .chain(cfg.accepted_domains.iter().map(|d| d.trim()))
+            .filter_map(|d| Address::parse(&format!("postmaster@{d}")).ok())
+            .find_map(|a| dir.by_address(&a));
         let policy = Policy {
             organisation: org.into(),
             accepted,
@@ -115,6 +123,7 @@ impl Policy {
             render_key,
             has_secret: !cfg.render_secret.is_empty(),
             stamp,
+            postmaster,
         };
         if cfg.strict {
             let findings = policy.audit();

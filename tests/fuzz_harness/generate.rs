@@ -181,6 +181,11 @@ pub fn restr(accept: &Option<Vec<String>>, reject: &[String]) -> RestrictionsCon
 }
 
 pub fn build(org: &Org) -> Policy {
+    config(org).build().expect("generated policies are valid")
+}
+
+/// The configuration of a generated organisation.
+pub fn config(org: &Org) -> PolicyConfig {
     let ca10 = PropTag::custom_attribute(10).unwrap();
     let mut cfg = PolicyConfig::new("example.com").accepted_domain("example.com");
     let with_restr = |e: EntryConfig, name: &str| match org.restrictions.get(name) {
@@ -272,7 +277,7 @@ pub fn build(org: &Org) -> Policy {
         }
         cfg = cfg.journal_rule(r).rules_ndr("ndr1");
     }
-    cfg.build().expect("generated policies are valid")
+    cfg
 }
 
 #[derive(Debug, Clone)]
