@@ -25,9 +25,12 @@ pub enum EnvelopeError {
         /// The id as given.
         envelope_id: String,
     },
-    /// A recipient address could not be parsed.
+    /// A recipient address (`RCPT TO`) could not be parsed.
     #[error("recipient: {0}")]
-    Recipient(#[from] AddressError),
+    Recipient(AddressError),
+    /// The reverse path (`MAIL FROM`) could not be parsed.
+    #[error("reverse path: {0}")]
+    ReversePath(AddressError),
 }
 
 /// How the message entered the organisation.
@@ -41,6 +44,16 @@ pub enum Origin {
     },
     /// Submitted by an internal client or an authenticated user.
     Submitted,
+}
+
+impl std::fmt::Display for Origin {
+    /// `inbound on connector #0` / `submitted`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Inbound { connector } => write!(f, "inbound on {connector}"),
+            Origin::Submitted => f.write_str("submitted"),
+        }
+    }
 }
 
 /// DSN `NOTIFY` parameter of a recipient (RFC 3461).
@@ -139,7 +152,8 @@ impl Envelope {
         Ok(EnvelopeBuilder {
             envelope: Envelope {
                 origin,
-                reverse_path: ReversePath::parse(reverse_path)?,
+                reverse_path: ReversePath::parse(reverse_path)
+                    .map_err(EnvelopeError::ReversePath)?,
                 recipients: Vec::new(),
                 message: Bytes::new(),
                 received_at: Timestamp::default(),
@@ -184,7 +198,8 @@ pub struct EnvelopeBuilder {
 impl EnvelopeBuilder {
     /// Adds a recipient by address.
     pub fn recipient(self, address: &str) -> Result<Self, EnvelopeError> {
-        Ok(self.recipient_with(Recipient::new(Address::parse(address)?)))
+        let address = Address::parse(address).map_err(EnvelopeError::Recipient)?;
+        Ok(self.recipient_with(Recipient::new(address)))
     }
 
     /// Adds a recipient with DSN parameters.
@@ -254,7 +269,12 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(e, EnvelopeError::InvalidEnvelopeId { .. }));
-        assert!(Envelope::builder(Origin::Submitted, "<broken").is_err());
+        let e = Envelope::builder(Origin::Submitted, "<broken").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "reverse path: invalid address \"<broken\": unbalanced angle brackets"
+        );
+        assert!(matches!(e, EnvelopeError::ReversePath(_)));
         let r = Envelope::builder(Origin::Submitted, "<>")
             .unwrap()
             .recipient("nope");

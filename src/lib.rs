@@ -95,7 +95,13 @@
 //! | 7 sample data | [`demo`] | a built-in organisation for examples and tests |
 //!
 //! Every public type is reachable once, from the crate root (or, for the renderers, from
-//! [`render`]).
+//! [`render`]); [`prelude`] gathers the names a transport uses.
+//!
+//! One rule for `#[non_exhaustive]`: every public struct with public fields and every
+//! public enum carries it, so that a new field or variant is not a breaking change —
+//! except the few closed by definition: [`Direction`] (a connector is crossed inbound or
+//! outbound), [`ReversePath`] (null or an address) and [`EnhancedStatus`] (RFC 3463's three
+//! numbers). Structs that users build get constructors (`Verdict::new`, …).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -113,6 +119,7 @@ pub mod render;
 mod reply;
 mod text;
 mod time;
+mod transport;
 
 pub use address::{Address, AddressError, DistinguishedName, ProxyAddress, ReversePath};
 pub use config::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
@@ -139,9 +146,28 @@ pub use policy::error::ConfigError;
 pub use policy::findings::{AuditWarning, JournalRole};
 pub use policy::journal::JournalRule;
 pub use policy::restrict::RestrictionKind;
-pub use proptag::{PropTag, PropTagError};
+pub use proptag::{PT_STRING8, PT_UNICODE, PropTag, PropTagError};
 pub use reply::{EnhancedStatus, SmtpReply};
 pub use time::Timestamp;
+pub use transport::{Output, OutputError, OutputKind, OutputRecipient, Route};
+
+/// The names a transport author needs, in one import: `use mail_journal::prelude::*;`.
+///
+/// ```
+/// use mail_journal::prelude::*;
+/// let policy = mail_journal::demo::policy()?;
+/// let from: ReversePath = "<alice@example.com>".parse()?;
+/// let reply = policy.check_rcpt(Origin::Submitted, &from, &"bob@partner.example".parse()?);
+/// assert!(reply.is_positive());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub mod prelude {
+    pub use crate::{
+        Address, ConfigError, Decision, Disposition, Envelope, EnvelopeError, Notify, Origin,
+        Output, OutputError, OutputKind, OutputRecipient, Policy, PolicyConfig, Recipient,
+        ReversePath, Route, SmtpReply, Timestamp, Transaction,
+    };
+}
 
 /// The README's examples run as doctests, so the quick start cannot rot.
 #[cfg(doctest)]

@@ -4,7 +4,6 @@ mod common;
 
 use common::*;
 use mail_journal::*;
-use smallvec::smallvec;
 
 /// Scenario 1 — Q258557: one user's outbound mail goes through an archiving connector.
 #[test]
@@ -37,29 +36,26 @@ fn scenario_1_q258557_one_users_outbound_mail_is_archived() {
     assert_eq!(d.traffic, Traffic::Outbound);
     assert_eq!(
         d.verdicts.to_vec(),
-        vec![Verdict {
-            recipient: addr("bob@partner.example"),
-            disposition: Disposition::Transfer(archive),
-        }]
+        vec![Verdict::new(
+            addr("bob@partner.example"),
+            Disposition::Transfer(archive),
+        )]
     );
     assert_eq!(
         d.transfers.to_vec(),
-        vec![Transfer {
-            connector: archive,
-            recipients: smallvec![TransferRecipient {
-                address: addr("bob@partner.example"),
-                via: direct(0),
-                contact: None,
-            }],
-        }]
+        vec![Transfer::new(
+            archive,
+            [TransferRecipient::new(
+                addr("bob@partner.example"),
+                direct(0),
+                None,
+            )],
+        )]
     );
     assert!(d.deliveries.is_empty() && d.non_deliveries.is_empty());
     assert_eq!(
         d.archive_copies.to_vec(),
-        vec![ArchiveCopy {
-            connector: archive,
-            direction: Direction::Outbound
-        }]
+        vec![ArchiveCopy::new(archive, Direction::Outbound)]
     );
     assert!(d.journal_copies.is_empty());
     assert_eq!(
@@ -115,10 +111,7 @@ fn scenario_2_q262122_inbound_and_outbound_journaling() {
     );
     assert_eq!(
         d.deliveries.to_vec(),
-        vec![Delivery {
-            entry: id(&p, "carol"),
-            via: direct(0)
-        }]
+        vec![Delivery::new(id(&p, "carol"), direct(0))]
     );
     assert!(d.transfers.is_empty() && d.archive_copies.is_empty());
     assert_eq!(d.journal_copies.len(), 1);
@@ -128,13 +121,13 @@ fn scenario_2_q262122_inbound_and_outbound_journaling() {
     assert_eq!(j.recipients.to_vec(), members);
     assert_eq!(
         j.reasons.to_vec(),
-        vec![JournalReason {
-            source: JournalSource::Connector {
+        vec![JournalReason::new(
+            JournalSource::Connector {
                 connector: ims,
                 direction: Direction::Inbound
             },
-            target: dl,
-        }]
+            dl,
+        )]
     );
     assert_eq!(j.format, JournalFormat::Envelope);
     assert_eq!(j.notify(), Notify::Never);
@@ -228,14 +221,16 @@ fn scenario_3_per_recipient_journaling() {
     let p = per_recipient(false);
     let ca10 = PropTag::custom_attribute(10).unwrap();
     // Ids belong to the policy that issued them: derive them from each policy.
-    let per_carol = |p: &Policy| JournalReason {
-        source: JournalSource::RecipientProperty {
-            connector: cid(p, "IMS"),
-            direction: Direction::Inbound,
-            entry: id(p, "carol"),
-            property: ca10,
-        },
-        target: id(p, "Managers"),
+    let per_carol = |p: &Policy| {
+        JournalReason::new(
+            JournalSource::RecipientProperty {
+                connector: cid(p, "IMS"),
+                direction: Direction::Inbound,
+                entry: id(p, "carol"),
+                property: ca10,
+            },
+            id(p, "Managers"),
+        )
     };
 
     let d = p.decide(&inbound(
@@ -285,17 +280,14 @@ fn scenario_3_per_recipient_journaling() {
     assert_eq!(
         j.reasons.to_vec(),
         vec![
-            JournalReason {
-                source: JournalSource::Connector {
+            JournalReason::new(
+                JournalSource::Connector {
                     connector: cid(&p, "IMS"),
                     direction: Direction::Inbound
                 },
-                target: id(&p, JOURNAL_DL),
-            },
-            JournalReason {
-                target: id(&p, "Managers"),
-                ..per_carol(&p)
-            },
+                id(&p, JOURNAL_DL),
+            ),
+            per_carol(&p),
         ]
     );
 }
@@ -640,13 +632,7 @@ fn scenario_7_restrictions() {
     assert_eq!(d.verdicts[0].disposition, Disposition::Expand(all));
     assert_eq!(
         d.deliveries.to_vec(),
-        vec![Delivery {
-            entry: id(&p, "frank"),
-            via: Via {
-                recipient: 0,
-                lists: smallvec![all]
-            }
-        }]
+        vec![Delivery::new(id(&p, "frank"), Via::new(0, [all]))]
     );
     assert_eq!(d.non_deliveries.len(), 1);
     let nd = &d.non_deliveries[0];

@@ -94,6 +94,17 @@ pub enum NextHop {
     Connector(String),
 }
 
+impl std::fmt::Display for NextHop {
+    /// `DNS (MX records)`, `smart host mx.example.net`, `connector IMS-Main`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NextHop::Dns => f.write_str("DNS (MX records)"),
+            NextHop::Smarthost(h) => write!(f, "smart host {h}"),
+            NextHop::Connector(c) => write!(f, "connector {c}"),
+        }
+    }
+}
+
 /// A connector as configured.
 ///
 /// ```

@@ -26,7 +26,7 @@ pub enum JournalFormat {
     Copy,
 }
 
-/// Everything a [`Policy`] is built from.
+/// Everything a [`Policy`](crate::Policy) is built from.
 ///
 /// ```
 /// use mail_journal::*;

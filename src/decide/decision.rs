@@ -1,6 +1,7 @@
 //! What [`Policy::decide`](crate::Policy::decide) returns.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use bytes::Bytes;
 use smallvec::SmallVec;
@@ -117,11 +118,70 @@ impl Disposition {
 
 /// One envelope recipient's verdict, in envelope order.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Verdict {
     /// The envelope recipient.
     pub recipient: Address,
     /// What happens to it.
     pub disposition: Disposition,
+}
+
+impl Verdict {
+    /// A verdict (for comparing with a decision's).
+    pub fn new(recipient: Address, disposition: Disposition) -> Self {
+        Verdict {
+            recipient,
+            disposition,
+        }
+    }
+}
+
+impl Delivery {
+    /// A local final destination reached along `via`.
+    pub fn new(entry: EntryId, via: Via) -> Self {
+        Delivery { entry, via }
+    }
+}
+
+impl TransferRecipient {
+    /// An external final destination reached along `via`, through `contact` if any.
+    pub fn new(address: Address, via: Via, contact: Option<EntryId>) -> Self {
+        TransferRecipient {
+            address,
+            via,
+            contact,
+        }
+    }
+}
+
+impl Transfer {
+    /// A transfer through `connector`.
+    pub fn new(
+        connector: ConnectorId,
+        recipients: impl IntoIterator<Item = TransferRecipient>,
+    ) -> Self {
+        Transfer {
+            connector,
+            recipients: recipients.into_iter().collect(),
+        }
+    }
+}
+
+impl ArchiveCopy {
+    /// An archive copy kept for crossing `connector` in `direction`.
+    pub fn new(connector: ConnectorId, direction: Direction) -> Self {
+        ArchiveCopy {
+            connector,
+            direction,
+        }
+    }
+}
+
+impl JournalReason {
+    /// A reason: `source` asked for `target`.
+    pub fn new(source: JournalSource, target: EntryId) -> Self {
+        JournalReason { source, target }
+    }
 }
 
 /// How a final destination was reached: the envelope recipient and the distribution lists
@@ -130,6 +190,7 @@ pub struct Verdict {
 /// The envelope recipient is named by its position in the envelope, which is also its
 /// position in [`Decision::verdicts`]; [`Decision::envelope_recipient`] gives its address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Via {
     /// The position of the envelope recipient that led here.
     pub recipient: u32,
@@ -138,6 +199,15 @@ pub struct Via {
 }
 
 impl Via {
+    /// A path from envelope recipient number `recipient` through `lists` (outermost
+    /// first).
+    pub fn new(recipient: u32, lists: impl IntoIterator<Item = EntryId>) -> Self {
+        Via {
+            recipient,
+            lists: lists.into_iter().collect(),
+        }
+    }
+
     /// A direct recipient: envelope recipient `recipient`, no list expanded.
     pub fn direct(recipient: u32) -> Self {
         Via {
@@ -160,6 +230,7 @@ impl Via {
 
 /// A local final destination.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Delivery {
     /// The mailbox or public folder.
     pub entry: EntryId,
@@ -169,6 +240,7 @@ pub struct Delivery {
 
 /// An external final destination within a [`Transfer`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TransferRecipient {
     /// The external address.
     pub address: Address,
@@ -186,6 +258,7 @@ pub struct TransferRecipient {
 /// name its parts. ("Relaying denied", [`RejectReason::RelayDenied`], is SMTP's other
 /// sense of relay: the engine refusing to be an open relay.)
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Transfer {
     /// The connector.
     pub connector: ConnectorId,
@@ -208,6 +281,7 @@ pub struct NonDelivery {
 
 /// A copy for the archive (Message Archival on a connector the message crossed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct ArchiveCopy {
     /// The archiving connector.
     pub connector: ConnectorId,
@@ -259,6 +333,7 @@ pub enum JournalSource {
 
 /// One reason for a journal copy: who asked for which target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct JournalReason {
     /// What asked.
     pub source: JournalSource,
@@ -444,3 +519,132 @@ impl Decision {
         self.transfers.iter().find(|t| t.connector == connector)
     }
 }
+
+impl fmt::Display for Disposition {
+    /// `deliver to entry #3`, `transfer via connector #1`, `reject 550 5.1.1 …`; for names
+    /// instead of ids use [`Policy::explain`](crate::Policy::explain).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Disposition::Deliver(e) => write!(f, "deliver to {e}"),
+            Disposition::Expand(e) => write!(f, "expand list {e}"),
+            Disposition::Forward { contact, connector } => {
+                write!(f, "forward through contact {contact} via {connector}")
+            }
+            Disposition::Transfer(c) => write!(f, "transfer via {c}"),
+            Disposition::Reject(r) => write!(f, "reject {}", r.reply),
+        }
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Destination::Local(e) => write!(f, "{e}"),
+            Destination::External { address, connector } => write!(f, "{address} via {connector}"),
+        }
+    }
+}
+
+impl fmt::Display for JournalSource {
+    /// `connector #0 InboundJournal`, `entry #2's custom attribute 10 (0x80360000) via
+    /// connector #0 InboundRecipJournalProp`, `journal rule #1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JournalSource::Connector {
+                connector,
+                direction,
+            } => write!(f, "{connector} {direction}Journal"),
+            JournalSource::RecipientProperty {
+                connector,
+                direction,
+                entry,
+                property,
+            } => write!(
+                f,
+                "{entry}'s {property} via {connector} {direction}RecipJournalProp"
+            ),
+            JournalSource::Rule(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+impl fmt::Display for Traffic {
+    /// `inbound`, `outbound`, `internal`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Traffic::Inbound => "inbound",
+            Traffic::Outbound => "outbound",
+            Traffic::Internal => "internal",
+        })
+    }
+}
+
+impl fmt::Display for EventKind {
+    /// The event id of the Exchange 2013+ tracking log: `RECEIVE`, `SUBMIT`, `EXPAND`,
+    /// `DELIVER`, `SEND`, `FAIL`, `DSN`, `JOURNAL`, `ARCHIVE`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EventKind::Receive => "RECEIVE",
+            EventKind::Submit => "SUBMIT",
+            EventKind::Expand => "EXPAND",
+            EventKind::Deliver => "DELIVER",
+            EventKind::Transfer => "SEND",
+            EventKind::Fail => "FAIL",
+            EventKind::Dsn => "DSN",
+            EventKind::Journal => "JOURNAL",
+            EventKind::Archive => "ARCHIVE",
+        })
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::UnresolvedJournalProperty {
+                entry,
+                property,
+                value,
+            } => write!(
+                f,
+                "{entry}'s {property} = {value:?} resolves to nothing; the copy went to the NDR mailbox"
+            ),
+            Warning::SuspectedEvasion => f.write_str(
+                "journal marker on mail that is not the engine's own output: suspected evasion",
+            ),
+            Warning::HeaderScanTruncated { limit } => write!(
+                f,
+                "header block larger than {limit} bytes; the rest was not scanned"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::UnknownRecipient => f.write_str("unknown recipient"),
+            RejectReason::RelayDenied => f.write_str("relaying denied"),
+            RejectReason::Restricted { entry, kind } => {
+                write!(f, "restricted by {entry}: {kind}")
+            }
+            RejectReason::ConnectorRestricted { connector } => {
+                write!(
+                    f,
+                    "every matching connector refuses the sender ({connector} first)"
+                )
+            }
+            RejectReason::NoRoute => f.write_str("no route"),
+            RejectReason::TooManyRecipients => f.write_str("too many recipients"),
+            RejectReason::InboundNotAccepted { connector } => {
+                write!(f, "{connector} does not accept mail from the Internet")
+            }
+            RejectReason::UnknownConnector => f.write_str("unknown receiving connector"),
+        }
+    }
+}
+
+/// A decision is plain data, shared across threads freely.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Decision>();
+};

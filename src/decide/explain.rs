@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::decide::decision::{
-    Decision, Destination, Disposition, EventKind, JournalSource, Party, Via, Warning,
+    Decision, Destination, Disposition, JournalSource, Party, Via, Warning,
 };
 use crate::ids::{ConnectorId, EntryId};
 use crate::policy::compiled::Policy;
@@ -154,13 +154,7 @@ impl Policy {
                     "{}'s {property} = {value:?} resolves to nothing; copy sent to the NDR mailbox",
                     self.name(*entry)
                 ),
-                Warning::SuspectedEvasion => {
-                    "journal marker on mail that is not the engine's own output: suspected evasion"
-                        .to_owned()
-                }
-                Warning::HeaderScanTruncated { limit } => {
-                    format!("header block larger than {limit} bytes; the rest was not scanned")
-                }
+                other => other.to_string(),
             };
             let _ = writeln!(s, "warning: {text}");
         }
@@ -168,10 +162,7 @@ impl Policy {
             .tracking
             .iter()
             .map(|e| {
-                let mut t = format!("{:?}", e.kind).to_uppercase();
-                if e.kind == EventKind::Transfer {
-                    t = "SEND".into();
-                }
+                let mut t = e.kind.to_string();
                 if let Some(c) = e.connector {
                     let _ = write!(t, "({})", self.connector_name(c));
                 }

@@ -39,6 +39,8 @@ pub struct Connector {
     pub(crate) outbound: Option<DirectionJournal>,
     pub(crate) accepts_inbound: bool,
     pub(crate) next_hop: NextHop,
+    /// The next hop with `Connector` chains followed.
+    pub(crate) final_hop: NextHop,
 }
 
 impl Connector {
@@ -54,9 +56,14 @@ impl Connector {
     pub fn accepts_inbound(&self) -> bool {
         self.accepts_inbound
     }
-    /// Where outbound mail goes next.
+    /// Where outbound mail goes next, as configured.
     pub fn next_hop(&self) -> &NextHop {
         &self.next_hop
+    }
+    /// Where outbound mail finally goes, `NextHop::Connector` chains followed: DNS or a
+    /// smart host.
+    pub fn final_hop(&self) -> &NextHop {
+        &self.final_hop
     }
     /// Whether anyone may send through it.
     pub fn is_unrestricted(&self) -> bool {
@@ -170,7 +177,42 @@ pub(crate) fn build_connectors(
             outbound: journal(Direction::Outbound)?,
             accepts_inbound: c.accepts_inbound,
             next_hop: c.next_hop.clone(),
+            final_hop: NextHop::Dns,
         });
     }
+    resolve_hops(&mut out, &names)?;
     Ok((out, names))
+}
+
+/// Follows every connector's `NextHop::Connector` chain to the DNS or smart host it ends
+/// at; a chain that comes back to where it started is a configuration error naming it.
+fn resolve_hops(connectors: &mut [Connector], names: &ConnectorNames) -> Result<(), ConfigError> {
+    let by_name = |n: &str| names.get(n.trim().to_ascii_lowercase().as_str()).copied();
+    let mut finals = Vec::with_capacity(connectors.len());
+    for start in connectors.iter() {
+        let mut chain = vec![start.name.to_string()];
+        let mut hop = &start.next_hop;
+        loop {
+            let NextHop::Connector(next) = hop else {
+                finals.push(hop.clone());
+                break;
+            };
+            let Some(c) = by_name(next).and_then(|id| connectors.get(id.index())) else {
+                finals.push(NextHop::Dns);
+                break;
+            };
+            let seen = chain.iter().any(|n| n.eq_ignore_ascii_case(&c.name));
+            chain.push(c.name.to_string());
+            if seen {
+                return Err(ConfigError::NextHopLoop {
+                    cycle: chain.join(" -> "),
+                });
+            }
+            hop = &c.next_hop;
+        }
+    }
+    for (c, f) in connectors.iter_mut().zip(finals) {
+        c.final_hop = f;
+    }
+    Ok(())
 }

@@ -199,6 +199,12 @@ pub enum ConfigError {
         /// The delivery address given.
         address: String,
     },
+    /// Connectors relay to each other in a circle.
+    #[error("connector next hops form a loop: {cycle}")]
+    NextHopLoop {
+        /// The loop, as `a -> b -> a`.
+        cycle: String,
+    },
     /// `delivery_domain` is not a valid domain.
     #[error("delivery_domain {value:?} is not a valid domain")]
     DeliveryDomain {

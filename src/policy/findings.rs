@@ -24,7 +24,7 @@ impl fmt::Display for JournalRole {
     }
 }
 
-/// A risky piece of configuration reported by [`Policy::audit`].
+/// A risky piece of configuration reported by [`Policy::audit`](crate::Policy::audit).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuditWarning {

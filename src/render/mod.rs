@@ -4,7 +4,7 @@
 //! Every renderer is a pure function of its inputs: no clock (the time is a parameter),
 //! no randomness (boundaries and Message-IDs are keyed hashes of the inputs, see
 //! [`PolicyConfig::render_secret`](crate::PolicyConfig::render_secret)), no I/O. Output
-//! is a [`Rendered`]: a short list of [`Bytes`] chunks whose middle chunk shares the
+//! is a [`Rendered`]: a short list of [`Bytes`](bytes::Bytes) chunks whose middle chunk shares the
 //! original message's buffer, ready for a vectored write.
 //!
 //! | function | output |
