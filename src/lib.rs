@@ -103,6 +103,8 @@ mod explain;
 mod hash;
 mod headers;
 pub mod journal;
+#[cfg(feature = "ldif")]
+mod ldif;
 pub mod policy;
 pub mod proptag;
 pub mod render;
@@ -125,6 +127,12 @@ pub use envelope::{Envelope, EnvelopeBuilder, Notify, Origin, Recipient, Timesta
 pub use error::{AddressError, ConfigError, EnvelopeError, PropTagError};
 pub use headers::JOURNAL_MARKER;
 pub use journal::{JournalRule, JournalScope};
+#[cfg(feature = "ldif")]
+pub use ldif::{
+    LdifAttribute, LdifDirectory, LdifEntry, LdifError, LdifImport, LdifOptions, LdifReader,
+    LdifRecord, LdifWarning, LdifWarningReason, SkipReason, SkippedObject, directory_from_ldif,
+    merge_directory, parse_ldif, parse_ldif_bytes, write_ldif,
+};
 pub use policy::{
     AuditWarning, JournalRole, JournalRuleConfig, Limits, Policy, PolicyConfig, RuleId,
 };
