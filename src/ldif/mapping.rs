@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::{
@@ -217,6 +218,31 @@ struct Pending {
     reject: Vec<Ref>,
 }
 
+/// A string-keyed map with a fast, non-cryptographic hash: the keys come from the
+/// caller's own export, so flooding it only slows the caller's own import.
+type Map<V> = HashMap<String, V, BuildHasherDefault<FoldHasher>>;
+
+/// FxHash-style word-at-a-time hashing.
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in chunks.by_ref() {
+            let w: [u8; 8] = c.try_into().unwrap_or_default();
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Slot {
     Entry(usize),
@@ -245,9 +271,9 @@ pub struct LdifImport {
     pending: Vec<Pending>,
     skipped: Vec<SkippedObject>,
     /// Normalised DN → the record it names.
-    index: HashMap<String, Slot>,
+    index: Map<Slot>,
     /// Entry name, ASCII lower-cased → position in `pending`.
-    names: HashMap<String, usize>,
+    names: Map<usize>,
     records: usize,
 }
 
@@ -258,8 +284,8 @@ impl LdifImport {
             options: options.clone(),
             pending: Vec::new(),
             skipped: Vec::new(),
-            index: HashMap::new(),
-            names: HashMap::new(),
+            index: Map::default(),
+            names: Map::default(),
             records: 0,
         }
     }
@@ -269,10 +295,12 @@ impl LdifImport {
         let mut reader =
             LdifReader::new(source, text).skipping_change_records(self.options.skip_change_records);
         let src = Arc::clone(reader.source());
-        for record in reader.by_ref() {
+        let mut buffer = Vec::with_capacity(32);
+        while let Some(record) = reader.next_reusing(buffer) {
             let record = record?;
             self.records += 1;
             self.take(&src, &record)?;
+            buffer = record.into_attributes();
         }
         for change in reader.take_skipped() {
             self.records += 1;
@@ -399,7 +427,7 @@ impl LdifImport {
 
 struct Resolver<'r> {
     lenient: bool,
-    index: &'r HashMap<String, Slot>,
+    index: &'r Map<Slot>,
     names: &'r [String],
     skipped: &'r [SkippedObject],
 }
@@ -649,11 +677,14 @@ fn known(attribute_type: &str) -> Option<Known> {
     })
 }
 
+/// A few attribute values of one record, kept inline.
+type Values<'r, 'a, const N: usize> = smallvec::SmallVec<[&'r LdifAttribute<'a>; N]>;
+
 /// The mapped attributes of one record.
 #[derive(Default)]
 struct Fields<'r, 'a> {
-    classes: Vec<&'r LdifAttribute<'a>>,
-    proxies: Vec<&'r LdifAttribute<'a>>,
+    classes: Values<'r, 'a, 6>,
+    proxies: Values<'r, 'a, 4>,
     mail: Option<&'r LdifAttribute<'a>>,
     legacy: Option<&'r LdifAttribute<'a>>,
     home_mdb: bool,
@@ -661,10 +692,10 @@ struct Fields<'r, 'a> {
     target: Option<&'r LdifAttribute<'a>>,
     hide: Option<&'r LdifAttribute<'a>>,
     display: Option<&'r LdifAttribute<'a>>,
-    names: [Vec<&'r LdifAttribute<'a>>; 4],
+    names: [Values<'r, 'a, 2>; 4],
     members: Vec<&'r LdifAttribute<'a>>,
-    accept: Vec<&'r LdifAttribute<'a>>,
-    reject: Vec<&'r LdifAttribute<'a>>,
+    accept: Values<'r, 'a, 2>,
+    reject: Values<'r, 'a, 2>,
     extensions: [Option<&'r LdifAttribute<'a>>; 15],
 }
 
@@ -711,6 +742,9 @@ impl Ctx<'_> {
 
     /// Whether a value's options let the mapping read it.
     fn usable(&self, a: &LdifAttribute<'_>) -> Result<bool, LdifError> {
+        if !a.has_options() {
+            return Ok(true);
+        }
         for o in a.options() {
             if o.eq_ignore_ascii_case("binary") {
                 continue;
@@ -1048,13 +1082,19 @@ fn add_proxy(
 /// `\2C` and `\2c` are equal), the parts of a multi-valued RDN sorted.
 pub(crate) fn normalize_dn(dn: &str) -> String {
     let b = dn.as_bytes();
-    let simple = !b.iter().any(|&c| matches!(c, b'\\' | b'+' | b'"'))
-        && !dn.starts_with(' ')
-        && !dn.ends_with(' ')
-        && !dn.contains(" ,")
-        && !dn.contains(", ")
-        && !dn.contains(" =")
-        && !dn.contains("= ");
+    // Simple: no escapes, quotes or multi-valued RDNs, and no space next to a separator
+    // or at either end.
+    let mut simple = b.first() != Some(&b' ') && b.last() != Some(&b' ');
+    let mut previous = 0u8;
+    for &c in b {
+        let around = (c == b' ' && matches!(previous, b',' | b'='))
+            || (previous == b' ' && matches!(c, b',' | b'='));
+        if around || matches!(c, b'\\' | b'+' | b'"') {
+            simple = false;
+            break;
+        }
+        previous = c;
+    }
     if simple {
         return lower(dn);
     }

@@ -32,9 +32,15 @@ impl<'a> LdifAttribute<'a> {
 
     /// The attribute type: the description without its options (`displayName`).
     pub fn attribute_type(&self) -> &str {
-        self.description
-            .split_once(';')
-            .map_or(&*self.description, |(t, _)| t)
+        let d = &*self.description;
+        memchr::memchr(b';', d.as_bytes())
+            .and_then(|i| d.get(..i))
+            .unwrap_or(d)
+    }
+
+    /// Whether the description has options.
+    pub(crate) fn has_options(&self) -> bool {
+        memchr::memchr(b';', self.description.as_bytes()).is_some()
     }
 
     /// The options, such as `binary` or `lang-de`, in the order written.
@@ -145,6 +151,11 @@ impl<'a> LdifRecord<'a> {
     /// The first value whose attribute type is `name` (ignoring case).
     pub fn first(&self, name: &str) -> Option<&LdifAttribute<'a>> {
         self.attributes.iter().find(|a| a.is(name))
+    }
+
+    /// The attribute vector, to reuse its allocation.
+    pub(crate) fn into_attributes(self) -> Vec<LdifAttribute<'a>> {
+        self.attributes
     }
 
     /// A copy that no longer borrows from the input.
@@ -450,8 +461,12 @@ impl<'a> LdifReader<'a> {
         self.record_line()
     }
 
-    fn record(&mut self) -> Result<Option<LdifRecord<'a>>, LdifError> {
+    fn record(
+        &mut self,
+        mut attributes: Vec<LdifAttribute<'a>>,
+    ) -> Result<Option<LdifRecord<'a>>, LdifError> {
         loop {
+            attributes.clear();
             let first = loop {
                 match self.logical()? {
                     None => return Ok(None),
@@ -471,7 +486,6 @@ impl<'a> LdifReader<'a> {
             };
             let line = first.line;
             let dn = self.dn(first)?;
-            let mut attributes = Vec::new();
             let mut change = None;
             while let Some(l) = self.record_line()? {
                 if attributes.is_empty() && change.is_none() && is_change_line(&l.bytes) {
@@ -510,10 +524,22 @@ impl<'a> Iterator for LdifReader<'a> {
     type Item = Result<LdifRecord<'a>, LdifError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        self.next_reusing(Vec::new())
+    }
+}
+
+impl<'a> LdifReader<'a> {
+    /// The next record, its attributes stored in `buffer` (cleared first): a caller that
+    /// hands back each record's attributes ([`LdifRecord::into_attributes`]) reads a
+    /// whole export with one attribute allocation.
+    pub(crate) fn next_reusing(
+        &mut self,
+        buffer: Vec<LdifAttribute<'a>>,
+    ) -> Option<Result<LdifRecord<'a>, LdifError>> {
         if self.failed {
             return None;
         }
-        match self.record() {
+        match self.record(buffer) {
             Ok(r) => r.map(Ok),
             Err(e) => {
                 self.failed = true;
