@@ -113,6 +113,8 @@ mod envelope;
 mod hash;
 mod headers;
 mod ids;
+#[cfg(feature = "ldif")]
+mod ldif;
 mod policy;
 mod proptag;
 pub mod render;
@@ -139,6 +141,17 @@ pub use decide::rcpt::Transaction;
 pub use envelope::{Envelope, EnvelopeBuilder, EnvelopeError, Notify, Origin, Recipient};
 pub use headers::JOURNAL_MARKER;
 pub use ids::{ConnectorId, Direction, EntryId, RuleId};
+#[cfg(feature = "ldif")]
+pub use ldif::error::LdifError;
+#[cfg(feature = "ldif")]
+pub use ldif::mapping::{
+    LdifDirectory, LdifEntry, LdifImport, LdifOptions, LdifWarning, LdifWarningReason, SkipReason,
+    SkippedObject, directory_from_ldif, merge_directory,
+};
+#[cfg(feature = "ldif")]
+pub use ldif::reader::{
+    LdifAttribute, LdifReader, LdifRecord, parse_ldif, parse_ldif_bytes, write_ldif,
+};
 pub use policy::compiled::Policy;
 pub use policy::connector::Connector;
 pub use policy::directory::{Entry, EntryKind};
