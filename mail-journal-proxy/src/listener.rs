@@ -18,7 +18,6 @@ use mail_journal::{Address, ReversePath};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
-use tracing::Instrument;
 
 use crate::engine::{self, ListenerOrigin, OutputKind, Transaction};
 use crate::forward::{ForwardError, Forwarder, HandOver};
@@ -42,6 +41,7 @@ pub struct Shared {
     /// Time allowed between two reads from a client.
     pub read_timeout: Duration,
     ids: AtomicU64,
+    pid: u32,
 }
 
 impl Shared {
@@ -61,6 +61,7 @@ impl Shared {
             node,
             read_timeout: Duration::from_secs(300),
             ids: AtomicU64::new(0),
+            pid: std::process::id(),
         }
     }
 
@@ -71,12 +72,12 @@ impl Shared {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros());
         let n = self.ids.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{micros:x}-{:x}-{n:x}", self.node, std::process::id())
+        format!("{}-{micros:x}-{:x}-{n:x}", self.node, self.pid)
     }
 
     /// The end of `DATA`: decide, hand every copy over, make the records durable, and
     /// return the reply — `250` only when all of that succeeded, `451` otherwise.
-    pub async fn deliver(&self, m: Box<Message<Transaction>>) -> Reply {
+    pub async fn deliver(&self, m: Box<Message<Transaction>>, origin: &ListenerOrigin) -> Reply {
         let m = *m;
         let temp = |text: &'static str| Reply::new(451, text);
         let now = engine::now();
@@ -170,6 +171,7 @@ impl Shared {
             .collect();
         tracing::info!(
             envelope_id = %id,
+            origin = %origin,
             client = %client,
             from = %envelope.reverse_path(),
             recipients = envelope.recipients().len(),
@@ -265,16 +267,15 @@ impl Listener {
                 shutdown: self.shutdown.clone(),
                 _done: self.done.clone(),
             };
-            let span = tracing::info_span!("session", %peer, origin = %self.origin);
-            tokio::spawn(
-                async move {
-                    if let Err(e) = handler.run().await {
-                        tracing::debug!(cause = %e, "connection ended");
-                    }
-                    drop(permit);
+            // No span per connection (it costs more than the rest of a short
+            // session's logging); each message's log line names its listener.
+            let _ = peer;
+            tokio::spawn(async move {
+                if let Err(e) = handler.run().await {
+                    tracing::debug!(cause = %e, "connection ended");
                 }
-                .instrument(span),
-            );
+                drop(permit);
+            });
         }
     }
 }
@@ -314,7 +315,7 @@ impl Handler {
                     }
                     // Not raced against shutdown: the copies' hand-over and the final
                     // reply always complete.
-                    let reply = shared.deliver(m).await;
+                    let reply = shared.deliver(m, &origin).await;
                     self.session.delivered(reply).write_to(&mut out);
                 }
                 Action::NeedInput => {

@@ -56,7 +56,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         hostname: None,
         max_message_size: 50 * 1024 * 1024,
         max_connections: 256,
-        threads: 2,
+        threads: 1,
         drain_timeout: Duration::from_secs(120),
         reinject_idle: Duration::from_secs(5),
     };
@@ -130,11 +130,19 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_ansi(false)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.threads)
-        .enable_all()
-        .build()
-    {
+    // One thread (the default) runs everything on the current thread: no cross-thread
+    // wake-ups, the least CPU per message; more threads use a work-stealing pool.
+    let built = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(cause = %e, "cannot start the runtime");

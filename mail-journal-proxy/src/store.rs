@@ -186,14 +186,19 @@ impl Store {
         let archive = self.archive.clone();
         let items = record.archive.clone();
         let seq = self.tmp_seq.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            items
-                .iter()
-                .map(|(key, bytes)| write_archive(&archive, key, bytes, &seq))
-                .collect::<Result<Vec<_>, _>>()
-        });
-        let (written, tracking) = tokio::join!(written, rx);
-        let archive = written.map_err(|_| StoreError::WriterGone)??;
+        let archive = if items.is_empty() {
+            // Nothing to archive: no hop to the blocking pool.
+            Vec::new()
+        } else {
+            let written = tokio::task::spawn_blocking(move || {
+                items
+                    .iter()
+                    .map(|(key, bytes)| write_archive(&archive, key, bytes, &seq))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            written.await.map_err(|_| StoreError::WriterGone)??
+        };
+        let tracking = rx.await;
         let tracking = tracking.map_err(|_| StoreError::WriterGone)??;
         Ok(Committed { archive, tracking })
     }
