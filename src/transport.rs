@@ -90,6 +90,18 @@ pub struct OutputRecipient {
     pub route: Route,
 }
 
+impl OutputRecipient {
+    /// A recipient (for transports that build their own outputs, and for tests).
+    pub fn new(address: Address, notify: Notify, orcpt: Option<Arc<str>>, route: Route) -> Self {
+        OutputRecipient {
+            address,
+            notify,
+            orcpt,
+            route,
+        }
+    }
+}
+
 /// One message for the transport to hand on, or one record to store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

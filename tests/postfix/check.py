@@ -1,19 +1,39 @@
 #!/usr/bin/env python3
-"""Sends mail through the Postfix configured by tests/postfix/run.sh and checks what the
-mail-journal content filter made of it: originals delivered unaltered (list members
-included), journal reports in both journal mailboxes under the right NDR sender, DSNs for
-refused recipients reaching the sender, archive records, and the tracking log."""
+"""Checks the Postfix + mail-journal-proxy set-up of tests/postfix/run.sh:
+
+* dialogue: an Internet client sees the engine's 550 at RCPT (unknown user, relay
+  attempt, restricted sender); no bounce is ever generated for refused Internet mail;
+* delivery: originals once per final destination, journal reports under the NDR
+  Return-Path in the hidden journal mailboxes, the engine's DSN for submitted mail,
+  archive records and tracking rows in the store;
+* load: smtp-source, N messages x 2 recipients over 20 sessions: delivered exactly once
+  per recipient and journaled exactly once; the same Postfix with the null proxy and
+  bare, for the report (no wall-clock assert);
+* faults: kill -9 of the daemon during a load (a retrying client: every message it saw
+  accepted is delivered and journaled), SIGHUP with a broken policy (service stays up,
+  the log names the field), the re-injection listener down (451, nothing lost).
+Every wait is bounded."""
 import glob
 import os
+import signal
 import smtplib
 import sys
+import threading
 import time
 from email import policy
 from email.parser import BytesParser
 
-BASE = "/var/mail/vhosts/example.com"
-LOG = "/var/log/mail-journal/tracking.csv"
-ARCHIVE = "/var/lib/mail-journal/archive"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import load  # noqa: E402
+
+EX = "/var/mail/vhosts/example.com"
+JI = "/var/mail/vhosts/journal.internal"
+STORE = f"{load.STATE}/store"
+SINK = f"{load.STATE}/sink"
+N_LOAD = int(os.environ.get("LOAD_N", "2000"))
+N_FAULT = int(os.environ.get("FAULT_N", "300"))
+DAEMON_CMD = [a for a in os.environ.get("MJ_DAEMON_CMD", "").split("\n") if a]
+NULL_PROXY = os.environ.get("MJ_NULL_PROXY", "")
 
 
 def message(msg_id, frm, to, subject):
@@ -21,22 +41,20 @@ def message(msg_id, frm, to, subject):
         f"From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{msg_id}>\r\n"
         "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        f"This is {msg_id}.\r\n--=_not_a_boundary\r\nLast line.\r\n"
+        f"This is {msg_id}.\r\n.leading dot line\r\n--=_not_a_boundary\r\nLast line.\r\n"
     ).encode()
 
 
-def send(port, frm, rcpts, data):
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
-        refused = s.sendmail(frm, rcpts, data)
-        assert not refused, refused
-
-
-def mailbox(name):
+def mailbox(path):
     out = []
-    for path in sorted(glob.glob(f"{BASE}/{name}/new/*")):
-        with open(path, "rb") as f:
+    for p in sorted(glob.glob(f"{path}/new/*")):
+        with open(p, "rb") as f:
             out.append(f.read())
     return out
+
+
+def find(path, needle):
+    return [m for m in mailbox(path) if needle in m]
 
 
 def wait_for(pred, what, seconds=90):
@@ -44,8 +62,8 @@ def wait_for(pred, what, seconds=90):
     while time.time() < deadline:
         if pred():
             return
-        time.sleep(0.5)
-    os.system("tail -n 60 /var/log/mail.log 2>/dev/null || postqueue -p")
+        time.sleep(0.25)
+    os.system("tail -n 40 /var/log/postfix.log; tail -n 20 " + load.PROXY_LOG + "; postqueue -p | tail")
     sys.exit(f"FAIL: timed out waiting for {what}")
 
 
@@ -57,101 +75,281 @@ def parse(raw):
     return BytesParser(policy=policy.default).parsebytes(raw)
 
 
-def find(name, needle):
-    return [m for m in mailbox(name) if needle in m]
-
-
 def check(cond, what):
     if not cond:
+        os.system("tail -n 30 " + load.PROXY_LOG)
         sys.exit(f"FAIL: {what}")
     print(f"ok - {what}")
 
 
-def main():
-    start = time.time()
-    # A: inbound from the Internet (port 25) to carol, the Sales list (carol, dave) and
-    # an unknown local user.
+def rcpt_reply(port, frm, rcpt):
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+        s.ehlo("client.partner.example")
+        code, _ = s.mail(frm)
+        assert code == 250, code
+        return s.rcpt(rcpt)
+
+
+def all_mail():
+    return [m for p in glob.glob("/var/mail/vhosts/*/*/new/*") for m in [open(p, "rb").read()]]
+
+
+def phase(name):
+    t = time.time()
+    print(f"--- {name}")
+    return lambda: print(f"--- {name}: {time.time() - t:.1f}s")
+
+
+def dialogue_and_delivery():
+    done = phase("dialogue and delivery")
+    # The engine's verdicts, in the dialogue, for an Internet client.
+    code, text = rcpt_reply(25, "bob@partner.example", "nobody@example.com")
+    check(code == 550 and b"5.1.1" in text and b"user unknown" in text, f"unknown user refused at RCPT: {code} {text!r}")
+    code, text = rcpt_reply(25, "bob@partner.example", "someone@elsewhere.example")
+    check(code == 550 and b"5.7.1 Relaying denied" in text, f"relay attempt refused at RCPT: {code} {text!r}")
+    code, text = rcpt_reply(25, "bob@partner.example", "ceo@example.com")
+    check(code == 550 and b"5.7.1" in text and b"not authorized" in text, f"restricted sender refused at RCPT: {code} {text!r}")
+    for port in (25, 587):
+        code, text = rcpt_reply(port, "alice@example.com", "journal1@journal.internal")
+        check(code // 100 == 5, f"the delivery-only domain is refused on port {port}: {code} {text!r}")
+
+    # A: inbound to carol, the Sales list (carol, dave) and an unknown user.
     a = message("inbound-a@partner.example", "Bob <bob@partner.example>", "carol@example.com", "Inbound A")
-    send(25, "bob@partner.example", ["carol@example.com", "sales@example.com", "nobody@example.com"], a)
-    # B: submitted (port 587) by alice to dave, an unknown local user, and a partner — it
-    # leaves through the connector, so outbound journaling applies. (This test host does
-    # not deliver outside: Postfix bounces the partner's copy to alice.)
+    with smtplib.SMTP("127.0.0.1", 25, timeout=60) as s:
+        refused = s.sendmail("bob@partner.example", ["carol@example.com", "sales@example.com", "nobody@example.com"], a)
+    check(list(refused) == ["nobody@example.com"] and refused["nobody@example.com"][0] == 550,
+          f"A: only nobody@ refused, in the dialogue ({refused})")
+    # B: submitted by alice to dave, an unknown user and a partner (leaves through IMS).
     b = message("submitted-b@example.com", "Alice <alice@example.com>", "dave@example.com", "Submitted B")
-    send(587, "alice@example.com", ["dave@example.com", "nobody@example.com", "bob@partner.example"], b)
-    # C: inbound, every recipient refused: the filter exits 77 and Postfix bounces.
-    c = message("refused-c@example.com", "Alice <alice@example.com>", "nobody@example.com", "Refused C")
-    send(25, "alice@example.com", ["nobody@example.com"], c)
+    with smtplib.SMTP("127.0.0.1", 587, timeout=60) as s:
+        refused = s.sendmail("alice@example.com", ["dave@example.com", "nobody@example.com", "bob@partner.example"], b)
+    check(not refused, "B: submitted recipients accepted (refusals go into the DSN)")
+    # C: inbound, every recipient refused: the client gets the refusals, nobody a bounce.
+    c = message("refused-c@example.com", "Mallory <forged@victim.example>", "nobody@example.com", "Refused C")
+    try:
+        with smtplib.SMTP("127.0.0.1", 25, timeout=60) as s:
+            s.sendmail("forged@victim.example", ["nobody@example.com", "x@elsewhere.example"], c)
+        check(False, "C: every recipient refused")
+    except smtplib.SMTPRecipientsRefused as e:
+        check(set(e.recipients) == {"nobody@example.com", "x@elsewhere.example"}, "C: every recipient refused in the dialogue")
 
-    wait_for(lambda: find("carol", b"inbound-a@") and len(find("dave", b"This is")) >= 2, "deliveries")
-    wait_for(lambda: len(find("journal1", b"X-MS-Journal-Report")) >= 2 and len(find("journal2", b"X-MS-Journal-Report")) >= 2, "journal reports")
-    wait_for(
-        lambda: [m for m in find("alice", b"rfc822; nobody@example.com") if b"submitted-b@example.com" in m]
-        and find("alice", b"refused-c@"),
-        "bounces to alice",
-    )
+    wait_for(lambda: find(f"{EX}/carol", b"inbound-a@") and len(find(f"{EX}/dave", b"This is")) >= 2, "deliveries")
+    wait_for(lambda: len(find(f"{JI}/journal1", b"X-MS-Journal-Report")) >= 2
+             and len(find(f"{JI}/journal2", b"X-MS-Journal-Report")) >= 2, "journal reports")
+    wait_for(lambda: find(f"{EX}/alice", b"rfc822; nobody@example.com"), "the engine's DSN for B")
+    wait_for(lambda: glob.glob(f"{SINK}/*") and load.queue_empty(), "B's partner copy at the sink and an empty queue")
 
-    # Originals, unaltered, once per final destination (carol is direct and in Sales).
-    carol = find("carol", b"inbound-a@")
-    check(len(carol) == 1, "carol receives message A once although she is reached twice")
-    check(lf(carol[0]).endswith(lf(a)), "carol's copy ends with the original message, byte for byte")
-    dave = find("dave", b"This is")
-    check(any(lf(m).endswith(lf(a)) for m in dave), "dave receives message A through the Sales list")
-    check(any(lf(m).endswith(lf(b)) for m in dave), "dave receives message B")
-    check(not os.path.exists(f"{BASE}/nobody"), "nothing is delivered to the refused recipient")
+    carol = find(f"{EX}/carol", b"inbound-a@")
+    check(len(carol) == 1, "carol receives A once although she is reached twice")
+    check(lf(carol[0]).endswith(lf(a)), "carol's copy ends with the original, byte for byte")
+    dave = find(f"{EX}/dave", b"This is")
+    check(len(dave) == 2, "dave receives A (through Sales) and B, once each")
+    check(any(lf(m).endswith(lf(a)) for m in dave) and any(lf(m).endswith(lf(b)) for m in dave), "dave's copies are unaltered")
+    check(not os.path.exists(f"{EX}/nobody"), "nothing for the refused recipient")
+    sink = [open(p, "rb").read() for p in glob.glob(f"{SINK}/*")]
+    check(len([m for m in sink if b"submitted-b@example.com" in m]) == 1, "B's external copy left once (to the sink)")
 
-    # Journal reports: both members, under the NDR sender of each direction.
     for j in ("journal1", "journal2"):
-        reports = [parse(m) for m in find(j, b"X-MS-Journal-Report")]
         by_id = {}
-        for r in reports:
+        for r in (parse(m) for m in find(f"{JI}/{j}", b"X-MS-Journal-Report")):
             inner = [p for p in r.iter_parts() if p.get_content_type() == "message/rfc822"]
             check(len(inner) == 1, f"{j}: a journal report attaches the original")
             by_id[inner[0].get_payload(0)["Message-ID"]] = r
         ra, rb = by_id.get("<inbound-a@partner.example>"), by_id.get("<submitted-b@example.com>")
-        check(ra is not None and rb is not None, f"{j}: reports for A and B")
-        check(ra["Return-Path"] == "<inbound-ndr@example.com>", f"{j}: A's report comes from the inbound NDR address")
-        check(rb["Return-Path"] == "<outbound-ndr@example.com>", f"{j}: B's report comes from the outbound NDR address")
+        check(ra is not None and rb is not None and len(by_id) == 2, f"{j}: one report each for A and B, none for C")
+        check(ra["Return-Path"] == "<inbound-ndr@journal.internal>", f"{j}: A's report comes from the inbound NDR address")
+        check(rb["Return-Path"] == "<outbound-ndr@journal.internal>", f"{j}: B's report comes from the outbound NDR address")
         summary = next(p for p in ra.iter_parts() if p.get_content_type() == "text/plain").get_content()
-        for line in ("Sender: bob@partner.example", "To: carol@example.com", "dave@example.com, Expanded: sales@example.com"):
+        for line in ("Sender: bob@partner.example", "carol@example.com", "dave@example.com, Expanded: sales@example.com"):
             check(line in summary, f"{j}: A's summary has {line!r}")
-        raw = find(j, b"inbound-a@partner.example")[0]
-        check(lf(a) in lf(raw), f"{j}: A is attached byte for byte")
-        check(not find(j, b"refused-c@"), f"{j}: C, refused everywhere, is not journaled")
+        check(lf(a) in lf(find(f"{JI}/{j}", b"inbound-a@partner.example")[0]), f"{j}: A is attached byte for byte")
 
-    # The refused recipient's bounce reaches the sender: the engine's DSN for B (alice also
-    # holds Postfix's own bounces, for C and for B's partner copy: pick by content).
-    ours = [m for m in find("alice", b"rfc822; nobody@example.com") if b"submitted-b@example.com" in m]
-    check(len(ours) == 1, "alice receives exactly one engine DSN for B")
+    ours = [m for m in find(f"{EX}/alice", b"rfc822; nobody@example.com") if b"submitted-b@example.com" in m]
+    check(len(ours) == 1, "alice receives exactly one DSN for B")
     dsn = parse(ours[0])
-    check(dsn.get_content_type() == "multipart/report", "alice receives a DSN for B (multipart/report)")
+    check(dsn.get_content_type() == "multipart/report", "the DSN is a multipart/report")
     status = [p for p in dsn.iter_parts() if p.get_content_type() == "message/delivery-status"][0]
     fields = {k.lower(): str(v) for blk in status.get_payload() for k, v in blk.items()}
-    check(fields.get("final-recipient") == "rfc822; nobody@example.com", "the DSN names nobody@example.com")
     check(fields.get("status") == "5.1.1", "the DSN says 5.1.1")
     check(dsn["Return-Path"] in ("<>", None), "the DSN has the null sender")
-    check("submitted-b@example.com" in dsn.as_string(), "the DSN carries B's headers")
-    bounce_c = find("alice", b"refused-c@")[0]
-    check(b"user unknown" in bounce_c, "Postfix bounces C to alice with the filter's refusal")
-    check(not find("inbound-ndr", b"This is") and not find("outbound-ndr", b"This is"), "nothing reaches the NDR mailboxes")
+    # No bounce anywhere: the only report in any mailbox is the engine's DSN for B.
+    reports = [m for m in all_mail() if b"multipart/report" in m]
+    check(len(reports) == 1 and b"submitted-b@example.com" in reports[0], "no bounce in any mailbox (only B's DSN)")
+    check(not any(b"refused-c@" in m for m in all_mail()), "C reached nobody: no bounce to the forged sender")
+    check(not mailbox(f"{JI}/inbound-ndr") and not mailbox(f"{JI}/outbound-ndr"), "nothing reaches the NDR mailboxes")
+    check(load.queue_empty(), "Postfix's queue is empty (postqueue -p)")
 
-    # Archive records (Message Archival on the connector).
-    records = glob.glob(f"{ARCHIVE}/*/*/*/*/*.eml")
+    records = glob.glob(f"{STORE}/archive/*/*/*/*/*.eml")
     check(any("/bob@partner.example/" in r for r in records), "A is archived under its sender")
     check(any("/alice@example.com/" in r for r in records), "B is archived under its sender")
     rec = open([r for r in records if "/bob@partner.example/" in r][0], "rb").read()
-    check(rec.startswith(b"X-Sender: <bob@partner.example>\r\n"), "the archive record starts with X-Sender")
-
-    # The tracking log.
-    log = open(LOG, encoding="utf-8").read()
-    rows = [l.split(",") for l in log.splitlines() if l and not l.startswith("#")]
+    check(rec.startswith(b"X-Sender: <bob@partner.example>\r\n") and lf(a) in lf(rec), "the archive record holds the envelope and A")
+    logs = glob.glob(f"{STORE}/tracking/MSGTRK????????-mx1.LOG")
+    check(len(logs) == 1, f"one daily tracking log ({logs})")
+    text = open(logs[0], encoding="utf-8").read()
+    check(text.startswith("#Software: mail-journal") and "#Fields: date-time," in text, "the log starts with its preamble")
+    rows = [l.split(",") for l in text.splitlines() if l and not l.startswith("#")]
     events = {(r[8], r[10]) for r in rows}
     for ev in (("RECEIVE", "<inbound-a@partner.example>"), ("DELIVER", "<inbound-a@partner.example>"),
                ("EXPAND", "<inbound-a@partner.example>"), ("JOURNAL", "<inbound-a@partner.example>"),
-               ("FAIL", "<inbound-a@partner.example>"), ("ARCHIVE", "<inbound-a@partner.example>"),
-               ("SUBMIT", "<submitted-b@example.com>"), ("DELIVER", "<submitted-b@example.com>"),
+               ("ARCHIVE", "<inbound-a@partner.example>"), ("SUBMIT", "<submitted-b@example.com>"),
                ("SEND", "<submitted-b@example.com>"), ("JOURNAL", "<submitted-b@example.com>"),
-               ("DSN", "<submitted-b@example.com>"), ("FAIL", "<refused-c@example.com>")):
+               ("DSN", "<submitted-b@example.com>"), ("FAIL", "<submitted-b@example.com>")):
         check(ev in events, f"the tracking log has {ev[0]} for {ev[1]}")
+    check(not any(r[10] == "<refused-c@example.com>" for r in rows), "C, refused in the dialogue, was never received")
+    done()
+
+
+def load_runs():
+    done = phase(f"load: smtp-source {N_LOAD} messages x 2 recipients, 20 sessions")
+    pid = load.daemon_pid()
+    res = load.run(25, N_LOAD, True, cpu_pid=pid)
+    print(load.describe("proxy, journaling on", res))
+    check(load.ok_counts(res), "load: every message delivered once per recipient and journaled once")
+    load.set_policy(False)
+    res_off = load.run(25, N_LOAD, False, cpu_pid=pid)
+    print(load.describe("proxy, journaling off", res_off))
+    check(load.ok_counts(res_off), "load (journaling off): every message delivered once per recipient")
+    load.set_policy(True)
+    res_bare = load.run(10030, N_LOAD, False)
+    print(load.describe("bare Postfix (no proxy)", res_bare))
+    if NULL_PROXY:
+        load.stop_daemon_for()
+        with load.NullProxy(NULL_PROXY) as null:
+            c0 = null.cpu_ticks()
+            res_null = load.run(25, N_LOAD, False)
+            cpu = 1000.0 * (null.cpu_ticks() - c0) / load.HZ / N_LOAD
+        load.restart_daemon(DAEMON_CMD)
+        print(load.describe("null proxy (python pipe)", res_null) + f"  null proxy CPU {cpu:.3f} ms/msg")
+        print(f"report: proxy (journaling off) = {100 * res_off['msg_per_s'] / res_null['msg_per_s']:.0f} % of the null proxy, "
+              f"{100 * res_off['msg_per_s'] / res_bare['msg_per_s']:.0f} % of bare Postfix (one short run each; see bench.sh)")
+    done()
+
+
+def send_retrying(i, stats, lock, stop_at):
+    """Sends fault message i until a 250 (4xx and lost connections are retried)."""
+    msg = message(f"fault-{i}@partner.example", "Bob <bob@partner.example>", "fault1@example.com", f"Fault {i}")
+    for _attempt in range(60):
+        if time.time() > stop_at:
+            break
+        try:
+            with smtplib.SMTP("127.0.0.1", 25, timeout=30) as s:
+                s.sendmail("bob@partner.example", ["fault1@example.com", "fault2@example.com"], msg)
+            with lock:
+                stats["accepted"].add(i)
+            return
+        except (smtplib.SMTPException, OSError) as e:
+            code = getattr(e, "smtp_code", None)
+            if code is None and isinstance(e, smtplib.SMTPRecipientsRefused):
+                code = min(c for c, _ in e.recipients.values())
+            with lock:
+                stats["retries"] += 1
+                stats["codes"][str(code)] = stats["codes"].get(str(code), 0) + 1
+            if code is not None and code // 100 == 5:
+                with lock:
+                    stats["refused"].add(i)
+                return
+            time.sleep(0.3)
+
+
+def faults():
+    done = phase(f"faults: kill -9 during a load of {N_FAULT} messages with a retrying client")
+    f1, f2 = f"{EX}/fault1", f"{EX}/fault2"
+    j1, j2 = f"{JI}/journal1", f"{JI}/journal2"
+    load.clear(f"{f1}/new", f"{f2}/new", f"{j1}/new", f"{j2}/new")
+    stats = {"accepted": set(), "refused": set(), "retries": 0, "codes": {}}
+    lock = threading.Lock()
+    stop_at = time.time() + 240
+    todo = list(range(N_FAULT))
+    def worker():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i = todo.pop()
+            send_retrying(i, stats, lock, stop_at)
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 60
+    while len(stats["accepted"]) < N_FAULT // 3 and time.time() < deadline:
+        time.sleep(0.02)
+    killed = load.daemon_pid()
+    os.kill(killed, signal.SIGKILL)
+    print(f"killed the daemon (PID {killed}, kill -9) after {len(stats['accepted'])} accepted messages")
+    time.sleep(1.0)
+    load.restart_daemon(DAEMON_CMD)
+    for t in threads:
+        t.join(300)
+    accepted = stats["accepted"]
+    check(len(accepted) == N_FAULT and not stats["refused"], f"every fault message was accepted in the end ({len(accepted)}/{N_FAULT})")
+    wait_for(lambda: len(load.ids_in(f"{f1}/new")) >= len(accepted) and len(load.ids_in(f"{f2}/new")) >= len(accepted)
+             and len(load.ids_in(f"{j1}/new")) >= len(accepted) and load.queue_empty(), "the fault messages' deliveries", 180)
+    want = {f"<fault-{i}@partner.example>".encode() for i in accepted}
+    counts = {}
+    for name, d in (("fault1", f1), ("fault2", f2), ("journal1", j1), ("journal2", j2)):
+        ids = load.ids_in(f"{d}/new")
+        lost = want - set(ids)
+        dups = sum(c - 1 for k, c in ids.items() if k in want)
+        counts[name] = (len(want & set(ids)), dups)
+        check(not lost, f"{name}: every accepted message is there ({len(want) - len(lost)}/{len(want)}, {dups} duplicates)")
+    print(f"fault counts: accepted={len(accepted)} retried_attempts={stats['retries']} replies={stats['codes']} "
+          + " ".join(f"{k}={v[0]}(+{v[1]} dup)" for k, v in counts.items()))
+    done()
+
+    done = phase("faults: SIGHUP with a broken policy")
+    good = open(load.POLICY).read()
+    start = len(load.log_lines())
+    with open(load.POLICY, "w") as f:
+        f.write(good.replace("cost = 1", "cost = 0"))
+    os.kill(load.daemon_pid(), signal.SIGHUP)
+    load.wait_log(lambda l: "policy reload failed" in l, "the failed reload", start=start)
+    line = [l for l in load.log_lines()[start:] if "policy reload failed" in l][0]
+    check("connectors[0].address_spaces[0].cost" in line, f"the log names the field: {line.strip()[:200]}")
+    m = message("after-bad-hup@partner.example", "bob@partner.example", "carol@example.com", "After HUP")
+    with smtplib.SMTP("127.0.0.1", 25, timeout=60) as s:
+        check(not s.sendmail("bob@partner.example", ["carol@example.com"], m), "mail is still accepted under the old policy")
+    wait_for(lambda: find(f"{EX}/carol", b"after-bad-hup@"), "delivery after the failed reload")
+    with open(load.POLICY, "w") as f:
+        f.write(good)
+    start = len(load.log_lines())
+    os.kill(load.daemon_pid(), signal.SIGHUP)
+    load.wait_log(lambda l: "policy reloaded" in l, "the good reload", start=start)
+    done()
+
+    done = phase("faults: the re-injection listener is down")
+    os.system("postconf -MX 127.0.0.1:10026/inet && postfix reload >/dev/null 2>&1")
+    time.sleep(3)  # the daemon keeps idle re-injection connections for 2 s
+    m = message("reinject-down@partner.example", "bob@partner.example", "carol@example.com", "Re-injection down")
+    code = None
+    try:
+        with smtplib.SMTP("127.0.0.1", 25, timeout=60) as s:
+            s.sendmail("bob@partner.example", ["carol@example.com"], m)
+    except smtplib.SMTPDataError as e:
+        code = e.smtp_code
+    check(code == 451, f"the client is told 451 at the end of DATA (got {code})")
+    os.system("bash -c 'source tests/postfix/setup.sh && pf_reinject_on' && postfix reload >/dev/null 2>&1")
+    deadline = time.time() + 30
+    while os.system("ss -Hltn 'sport = :10026' | grep -q .") != 0 and time.time() < deadline:
+        time.sleep(0.2)
+    with smtplib.SMTP("127.0.0.1", 25, timeout=60) as s:
+        check(not s.sendmail("bob@partner.example", ["carol@example.com"], m), "the retry is accepted")
+    wait_for(lambda: find(f"{EX}/carol", b"reinject-down@") and load.queue_empty(), "the retried message's delivery")
+    check(len(find(f"{EX}/carol", b"reinject-down@")) == 1, "delivered once: nothing lost, nothing doubled")
+    check(not any(b"reinject-down@" in m and b"multipart/report" in m for m in all_mail()), "no bounce for it")
+    done()
+
+
+def main():
+    start = time.time()
+    parts = sys.argv[1:] or ["dialogue", "load", "faults"]
+    if "dialogue" in parts:
+        dialogue_and_delivery()
+    if "load" in parts:
+        load_runs()
+    if "faults" in parts:
+        faults()
+    check(load.queue_empty(), "Postfix's queue is empty at the end")
     print(f"postfix integration: all checks passed in {time.time() - start:.1f}s")
 
 
