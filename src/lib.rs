@@ -108,6 +108,8 @@ pub mod proptag;
 pub mod render;
 pub mod restrict;
 mod route;
+#[cfg(feature = "seal")]
+pub mod seal;
 
 pub use address::{Address, DistinguishedName, ProxyAddress, ReversePath};
 #[cfg(feature = "serde")]
