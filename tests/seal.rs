@@ -65,7 +65,6 @@ fn spec() -> impl Strategy<Value = Spec> {
 struct Info {
     seq: u64,
     kind: String,
-    msg: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -93,7 +92,6 @@ fn info_of(line: &str) -> Info {
     Info {
         seq: v["seq"].as_u64().unwrap(),
         kind: v["kind"].as_str().unwrap().to_owned(),
-        msg: v["msg"].as_u64(),
     }
 }
 
@@ -445,7 +443,7 @@ proptest! {
         let mut b = build(&spec);
         let n = node.index(b.chains.len());
         let tag = format!("node={} ", b.nodes[n]);
-        let last_anchor = b.anchors.lines().filter(|l| l.contains(&tag)).last().unwrap().to_owned();
+        let last_anchor = b.anchors.lines().rfind(|l| l.contains(&tag)).unwrap().to_owned();
         b.anchors = b.anchors.lines().filter(|l| *l != last_anchor).map(|l| format!("{l}\n")).collect();
         let anchored: Vec<u64> = b.anchors.lines().filter(|l| l.contains(&tag))
             .map(|l| Checkpoint::parse_anchor(l).unwrap().count() + 1).collect();

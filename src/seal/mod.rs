@@ -287,6 +287,19 @@ pub(crate) fn check_key(key: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Reads a time in the chain's form, `YYYY-MM-DDTHH:MM:SSZ` (UTC), as
+/// [`Timestamp`]'s `Display` prints it.
+///
+/// ```
+/// use mail_journal::{Timestamp, seal};
+/// let t = seal::parse_time("2026-11-22T23:59:59Z").unwrap();
+/// assert_eq!(t.to_string(), "2026-11-22T23:59:59Z");
+/// assert_eq!(seal::parse_time("2026-11-22 23:59:59"), None);
+/// ```
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    entry::parse_time(s)
+}
+
 /// The chain file of a node, relative to the store: `seal/<node>.chain`.
 pub fn chain_path(node: &str) -> String {
     format!("seal/{node}.chain")
