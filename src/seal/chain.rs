@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::checkpoint::Checkpoint;
 use super::entry::{
-    Body, Entry, Hash, Reason, ZERO, day, end_of_day, format_time, hash_of, parse, push_line,
+    Body, Entry, Hash, Reason, ZERO, day, end_of_day, format_time, parse, push_entry_line,
 };
 use super::{Obligations, SigningKey, check_key, tracking_key, valid_node};
 use crate::Timestamp;
@@ -421,11 +421,9 @@ impl Chain {
             time,
             body,
         };
-        let canonical = entry.canonical().ok_or(SealError::Time {
+        let hash = push_entry_line(&mut out.text, &entry).ok_or(SealError::Time {
             unix_seconds: time.unix_seconds(),
         })?;
-        let hash = hash_of(&canonical);
-        push_line(&mut out.text, &canonical, &hash);
         out.count += 1;
         self.seq = seq;
         self.head = hash;
@@ -470,7 +468,10 @@ impl Chain {
 
     /// An entry at `time` with the checkpoints due around it.
     fn seal(&mut self, time: Timestamp, body: Body<'_>) -> Result<(u64, Lines), SealError> {
-        let mut out = Lines::default();
+        let mut out = Lines {
+            text: String::with_capacity(512),
+            ..Lines::default()
+        };
         self.before(&mut out, time)?;
         let seq = self.push(&mut out, time, body)?;
         if self.every > 0 && self.run >= self.every {

@@ -164,13 +164,36 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
-    for b in bytes {
-        for nibble in [b >> 4, b & 0x0f] {
-            if let Some(&c) = HEX.get(usize::from(nibble)) {
-                out.push(char::from(c));
+    // In blocks through a stack buffer: one `push_str` per 64 digits, not one per digit.
+    for block in bytes.chunks(32) {
+        let mut buf = [0u8; 64];
+        for (pair, b) in buf.chunks_exact_mut(2).zip(block) {
+            if let (Some(&hi), Some(&lo)) =
+                (HEX.get(usize::from(b >> 4)), HEX.get(usize::from(b & 0x0f)))
+            {
+                pair.copy_from_slice(&[hi, lo]);
             }
         }
+        let digits = buf.get(..block.len() * 2).unwrap_or_default();
+        out.push_str(std::str::from_utf8(digits).unwrap_or_default());
     }
+}
+
+/// Decimal digits of `n`.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
 }
 
 /// Exactly `N` bytes from `2N` lower-case hex digits.
@@ -199,8 +222,34 @@ pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
 
 /// `2026-11-22T10:14:03Z`; `None` outside the years 0000–9999.
 pub(crate) fn format_time(t: Timestamp) -> Option<String> {
-    let (y, ..) = t.civil();
-    (0..=9999).contains(&y).then(|| t.to_string())
+    let mut s = String::with_capacity(20);
+    push_time(&mut s, t).then_some(s)
+}
+
+/// Appends `YYYY-MM-DDTHH:MM:SSZ`; `false` (nothing appended) outside the years
+/// 0000–9999.
+fn push_time(out: &mut String, t: Timestamp) -> bool {
+    let (y, mo, d, h, mi, s) = t.civil();
+    if !(0..=9999).contains(&y) {
+        return false;
+    }
+    let mut buf = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            if let Some(c) = buf.get_mut(i) {
+                *c = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u32);
+    put(5, 2, mo);
+    put(8, 2, d);
+    put(11, 2, h);
+    put(14, 2, mi);
+    put(17, 2, s);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    true
 }
 
 /// The inverse of [`format_time`], exactly that form.
@@ -255,16 +304,23 @@ pub(crate) fn end_of_day(t: Timestamp) -> Timestamp {
 /// (lower-case hex), everything else as its UTF-8 bytes.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
+    let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut rest = s;
+    while let Some(i) = rest.bytes().position(needs_escape) {
+        let (plain, tail) = rest.split_at(i);
+        out.push_str(plain);
+        let mut chars = tail.chars();
+        match chars.next() {
+            Some('"') => out.push_str("\\\""),
+            Some('\\') => out.push_str("\\\\"),
+            Some(c) => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
-            c => out.push(c),
+            None => {}
         }
+        rest = chars.as_str();
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -276,7 +332,10 @@ fn field_str(out: &mut String, name: &str, value: &str) {
 }
 
 fn field_u64(out: &mut String, name: &str, value: u64) {
-    let _ = write!(out, ",\"{name}\":{value}");
+    out.push_str(",\"");
+    out.push_str(name);
+    out.push_str("\":");
+    push_u64(out, value);
 }
 
 fn field_hex(out: &mut String, name: &str, value: &[u8]) {
@@ -304,13 +363,33 @@ impl Entry<'_> {
     /// The canonical object without its `hash` member: what the hash covers. `None` when
     /// the time is outside the years 0000–9999.
     pub(crate) fn canonical(&self) -> Option<String> {
-        let time = format_time(self.time)?;
         let mut out = String::with_capacity(384);
-        let _ = write!(out, "{{\"v\":{VERSION},\"seq\":{}", self.seq);
-        field_hex(&mut out, "prev", &self.prev);
-        field_str(&mut out, "kind", self.body.kind());
-        field_str(&mut out, "node", &self.node);
-        field_str(&mut out, "time", &time);
+        self.push_canonical(&mut out).then_some(out)
+    }
+
+    /// Appends the canonical object to `out`; `false` (and `out` unchanged) when the
+    /// time is outside the years 0000–9999.
+    pub(crate) fn push_canonical(&self, out: &mut String) -> bool {
+        let start = out.len();
+        if !self.push_members(out) {
+            out.truncate(start);
+            return false;
+        }
+        true
+    }
+
+    fn push_members(&self, out: &mut String) -> bool {
+        out.push_str("{\"v\":");
+        push_u64(out, VERSION);
+        field_u64(out, "seq", self.seq);
+        field_hex(out, "prev", &self.prev);
+        field_str(out, "kind", self.body.kind());
+        field_str(out, "node", &self.node);
+        out.push_str(",\"time\":\"");
+        if !push_time(out, self.time) {
+            return false;
+        }
+        out.push('"');
         match &self.body {
             Body::Decision {
                 envelope,
@@ -320,12 +399,12 @@ impl Entry<'_> {
                 journal,
                 rows,
             } => {
-                field_str(&mut out, "envelope", envelope);
-                field_hex(&mut out, "sha256", sha256);
-                field_u64(&mut out, "size", *size);
-                field_list(&mut out, "archive", archive);
-                field_list(&mut out, "journal", journal);
-                field_u64(&mut out, "rows", *rows);
+                field_str(out, "envelope", envelope);
+                field_hex(out, "sha256", sha256);
+                field_u64(out, "size", *size);
+                field_list(out, "archive", archive);
+                field_list(out, "journal", journal);
+                field_u64(out, "rows", *rows);
             }
             Body::Archive {
                 msg,
@@ -334,11 +413,11 @@ impl Entry<'_> {
                 sha256,
                 size,
             } => {
-                field_u64(&mut out, "msg", *msg);
-                field_str(&mut out, "envelope", envelope);
-                field_str(&mut out, "key", key);
-                field_hex(&mut out, "sha256", sha256);
-                field_u64(&mut out, "size", *size);
+                field_u64(out, "msg", *msg);
+                field_str(out, "envelope", envelope);
+                field_str(out, "key", key);
+                field_hex(out, "sha256", sha256);
+                field_u64(out, "size", *size);
             }
             Body::Tracking {
                 msg,
@@ -348,12 +427,12 @@ impl Entry<'_> {
                 size,
                 rows,
             } => {
-                field_u64(&mut out, "msg", *msg);
-                field_str(&mut out, "envelope", envelope);
-                field_str(&mut out, "key", key);
-                field_hex(&mut out, "sha256", sha256);
-                field_u64(&mut out, "size", *size);
-                field_u64(&mut out, "rows", *rows);
+                field_u64(out, "msg", *msg);
+                field_str(out, "envelope", envelope);
+                field_str(out, "key", key);
+                field_hex(out, "sha256", sha256);
+                field_u64(out, "size", *size);
+                field_u64(out, "rows", *rows);
             }
             Body::Handover {
                 msg,
@@ -363,12 +442,12 @@ impl Entry<'_> {
                 sha256,
                 size,
             } => {
-                field_u64(&mut out, "msg", *msg);
-                field_str(&mut out, "envelope", envelope);
-                field_str(&mut out, "reverse_path", reverse_path);
-                field_str(&mut out, "reply", reply);
-                field_hex(&mut out, "sha256", sha256);
-                field_u64(&mut out, "size", *size);
+                field_u64(out, "msg", *msg);
+                field_str(out, "envelope", envelope);
+                field_str(out, "reverse_path", reverse_path);
+                field_str(out, "reply", reply);
+                field_hex(out, "sha256", sha256);
+                field_u64(out, "size", *size);
             }
             Body::Checkpoint {
                 reason,
@@ -377,16 +456,31 @@ impl Entry<'_> {
                 head,
                 sig,
             } => {
-                field_str(&mut out, "reason", reason.as_str());
-                field_u64(&mut out, "every", *every);
-                field_u64(&mut out, "count", *count);
-                field_hex(&mut out, "head", head);
-                field_hex(&mut out, "sig", sig.as_ref().map_or(&[][..], |s| &s[..]));
+                field_str(out, "reason", reason.as_str());
+                field_u64(out, "every", *every);
+                field_u64(out, "count", *count);
+                field_hex(out, "head", head);
+                field_hex(out, "sig", sig.as_ref().map_or(&[][..], |s| &s[..]));
             }
         }
         out.push('}');
-        Some(out)
+        true
     }
+}
+
+/// Appends the entry's line (canonical object with its hash, then `\n`) and returns the
+/// hash; `None` (nothing appended) when the time is out of range.
+pub(crate) fn push_entry_line(out: &mut String, entry: &Entry<'_>) -> Option<Hash> {
+    let start = out.len();
+    if !entry.push_canonical(out) {
+        return None;
+    }
+    let hash: Hash = Sha256::digest(out.as_bytes().get(start..).unwrap_or_default()).into();
+    out.pop(); // the closing brace, re-added after the hash
+    out.push_str(",\"hash\":\"");
+    push_hex(out, &hash);
+    out.push_str("\"}\n");
+    Some(hash)
 }
 
 /// SHA-256 of a canonical object.
@@ -604,6 +698,34 @@ mod tests {
             hex(&hash_of(&c)),
             "99d9446663a9b3387d4bc4056e610cc65505b1204d1f63f1ac370bbbc0211ebe"
         );
+    }
+
+    #[test]
+    fn appended_lines_equal_canonical_plus_hash() {
+        let e = sample();
+        let c = e.canonical().unwrap();
+        let mut expected = String::from("prefix");
+        push_line(&mut expected, &c, &hash_of(&c));
+        let mut got = String::from("prefix");
+        assert_eq!(push_entry_line(&mut got, &e), Some(hash_of(&c)));
+        assert_eq!(got, expected);
+        let mut late = e.clone();
+        late.time = Timestamp::from_unix(i64::MAX / 4);
+        let mut unchanged = String::from("x");
+        assert_eq!(push_entry_line(&mut unchanged, &late), None);
+        assert_eq!(unchanged, "x");
+    }
+
+    #[test]
+    fn numbers_and_hex() {
+        for n in [0u64, 7, 10, 12_345, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&bytes), expected);
     }
 
     #[test]
