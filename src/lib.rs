@@ -119,6 +119,8 @@ mod policy;
 mod proptag;
 pub mod render;
 mod reply;
+#[cfg(feature = "seal")]
+pub mod seal;
 mod text;
 mod time;
 mod transport;

@@ -172,7 +172,7 @@ pub enum LdifError {
     },
     /// A member or restriction naming a distinguished name that is in none of the
     /// imported sources. `LdifOptions::lenient_references` drops it with an
-    /// [`LdifWarning`] instead.
+    /// [`LdifWarning`](crate::LdifWarning) instead.
     #[error(
         "{file} line {line}: entry {entry:?} attribute {attribute}: no object with distinguished name {dn:?} in the export"
     )]
