@@ -23,10 +23,10 @@
 use crate::config::PolicyConfig;
 use crate::config::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
 use crate::config::entry::EntryConfig;
+use crate::config::error::ConfigError;
 use crate::config::restrictions::RestrictionsConfig;
 use crate::config::rule::{JournalRuleConfig, JournalScope};
 use crate::policy::compiled::Policy;
-use crate::policy::error::ConfigError;
 use crate::proptag::PropTag;
 
 /// The X.500 address of the demo's hidden journal list.

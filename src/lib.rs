@@ -128,8 +128,8 @@ mod transport;
 pub use address::{Address, AddressError, DistinguishedName, ProxyAddress, ReversePath};
 pub use config::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
 pub use config::entry::{EntryConfig, EntryKindConfig};
-#[cfg(feature = "serde")]
-pub use config::file::ConfigFileError;
+pub use config::error::ConfigError;
+pub use config::findings::{AuditWarning, JournalRole};
 pub use config::limits::Limits;
 pub use config::restrictions::RestrictionsConfig;
 pub use config::rule::{JournalRuleConfig, JournalScope};
@@ -157,8 +157,6 @@ pub use ldif::reader::{
 pub use policy::compiled::Policy;
 pub use policy::connector::Connector;
 pub use policy::directory::{Entry, EntryKind};
-pub use policy::error::ConfigError;
-pub use policy::findings::{AuditWarning, JournalRole};
 pub use policy::journal::JournalRule;
 pub use policy::restrict::RestrictionKind;
 pub use proptag::{PT_STRING8, PT_UNICODE, PropTag, PropTagError};

@@ -373,7 +373,7 @@ fn a_journal_target_that_reaches_nobody_is_a_config_error() {
         assert_eq!(
             e,
             ConfigError::EmptyJournalTarget {
-                context: "connector \"IMS\" InboundJournal".into(),
+                context: "connector \"IMS\" inbound_journal.target (InboundJournal)".into(),
                 target: target.into()
             }
         );

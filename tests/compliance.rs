@@ -341,7 +341,7 @@ fn every_journal_destination_has_a_delivery_address() {
     let err = base().build().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "connector \"IMS\" InboundJournal: journal copies go to \"journal1\", which has no delivery address; give it an SMTP address or a `delivery` address, or set the policy's `delivery_domain`"
+        "connector \"IMS\" inbound_journal.target (InboundJournal): journal copies go to \"journal1\", which has no delivery address; give it an SMTP address or a `delivery` address, or set the policy's `delivery_domain`"
     );
     // With a delivery domain, every SMTP-less mailbox gets name@domain.
     let p = base()

@@ -51,20 +51,19 @@ impl std::fmt::Display for ListenerOrigin {
     }
 }
 
-/// A policy file that could not be read into a policy.
-#[derive(Debug, thiserror::Error)]
-pub enum PolicyError {
-    /// The TOML does not describe a policy configuration; the message names the field.
-    #[error("{0}")]
-    File(#[from] mail_journal::ConfigFileError),
-    /// The configuration does not validate; the message names the entry or connector.
-    #[error("{0}")]
-    Config(#[from] mail_journal::ConfigError),
+/// A policy file that could not be read into a policy: the library's one error type for
+/// reading and building it (it names the file, line, field path or entry).
+pub type PolicyError = mail_journal::ConfigError;
+
+/// Builds a policy from the text of a TOML policy file at `path`; the LDIF directory
+/// exports it names (`directory = [...]`) are read relative to it.
+pub fn build_policy_file(path: &std::path::Path, toml: &str) -> Result<Policy, PolicyError> {
+    PolicyConfig::from_toml_file(path, toml, |p| std::fs::read_to_string(p))?.build()
 }
 
-/// Builds a policy from the text of a TOML policy file.
+/// Builds a policy from the text of a TOML policy file that names no other file.
 pub fn build_policy(toml: &str) -> Result<Policy, PolicyError> {
-    Ok(PolicyConfig::from_toml(toml)?.build()?)
+    PolicyConfig::from_toml(toml)?.build()
 }
 
 /// The audit warnings of a policy, one line each, for the log.
@@ -470,6 +469,9 @@ max_recipients = 3
         assert_eq!(o.resolve(&p), None);
         let broken = POLICY.replace("cost = 1", "cost = 0");
         let e = build_policy(&broken).unwrap_err().to_string();
-        assert!(e.contains("connectors[0].address_spaces[0].cost"), "{e}");
+        assert!(
+            e.contains("connectors[0] (\"IMS\").address_spaces[0].cost"),
+            "{e}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! Each SMTP transaction takes the policy current at its `MAIL FROM` (an `Arc`), so a
 //! reload never changes the rules under a transaction in progress. A policy file that
 //! does not build leaves the old policy running; the error names the file and the field
-//! (`connectors[0].address_spaces[0].cost: …`).
+//! (`policy.toml line 4: connectors[0] ("IMS").address_spaces[0].cost: …`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,7 +50,7 @@ pub fn load(path: &Path, origins: &[ListenerOrigin]) -> Result<Policy, LoadError
         path: path.to_owned(),
         source,
     })?;
-    let policy = engine::build_policy(&text).map_err(|source| LoadError::Policy {
+    let policy = engine::build_policy_file(path, &text).map_err(|source| LoadError::Policy {
         path: path.to_owned(),
         source,
     })?;
@@ -160,7 +160,8 @@ mod tests {
         std::fs::write(&path, POLICY.replace("cost = 1", "cost = 0")).unwrap();
         let e = h.reload().unwrap_err().to_string();
         assert!(
-            e.contains("policy.toml") && e.contains("connectors[0].address_spaces[0].cost"),
+            e.contains("policy.toml")
+                && e.contains("connectors[0] (\"IMS\").address_spaces[0].cost"),
             "{e}"
         );
         assert!(Arc::ptr_eq(&before, &h.current()), "the old policy stays");

@@ -105,6 +105,22 @@ impl std::fmt::Display for NextHop {
     }
 }
 
+/// A connector journal setting as the configuration file and the registry name it:
+/// `inbound_journal.ndr (InboundJournalNDR)`. `field` is `target`, `ndr` or
+/// `recipient_property`.
+pub(crate) fn journal_key(direction: Direction, field: &str) -> String {
+    let registry = match field {
+        "target" => "Journal",
+        "ndr" => "JournalNDR",
+        _ => "RecipJournalProp",
+    };
+    let key = match direction {
+        Direction::Inbound => "inbound_journal",
+        Direction::Outbound => "outbound_journal",
+    };
+    format!("{key}.{field} ({direction}{registry})")
+}
+
 /// A connector as configured.
 ///
 /// ```

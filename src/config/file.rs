@@ -28,29 +28,28 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
+use std::path::Path;
+
 use crate::address::ProxyAddress;
 use crate::config::connector::{AddressSpace, ConnectorConfig, JournalSettings, NextHop};
 use crate::config::entry::EntryConfig;
+use crate::config::error::ConfigError;
 use crate::config::limits::Limits;
 use crate::config::restrictions::RestrictionsConfig;
 use crate::config::rule::{JournalRuleConfig, JournalScope};
 use crate::config::{JournalFormat, PolicyConfig};
+#[cfg(feature = "ldif")]
+use crate::ldif::mapping::{LdifImport, LdifOptions, merge_directory};
 use crate::proptag::PropTag;
-
-/// A configuration file that could not be read: where, and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") })]
-#[non_exhaustive]
-pub struct ConfigFileError {
-    /// The path of the offending field, such as `connectors[1].address_spaces[0].cost`
-    /// (empty for an error in the file's syntax).
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
 
 impl PolicyConfig {
     /// Reads a configuration from TOML.
+    ///
+    /// Errors say where: the line and column of a syntax error, the line and field path
+    /// of a bad value, with the entry's or connector's name
+    /// (`line 7: entries[1] ("journal-box").proxies[0]: …`). A file that names LDIF
+    /// directory exports (`directory = [...]`) is read with
+    /// [`PolicyConfig::from_toml_file`], which is given a way to read them.
     ///
     /// ```
     /// let cfg = mail_journal::PolicyConfig::from_toml(r#"
@@ -64,48 +63,146 @@ impl PolicyConfig {
     /// let policy = cfg.build()?;
     /// assert!(policy.entry_by_address("carol@example.com").is_some());
     ///
-    /// let err = mail_journal::PolicyConfig::from_toml(r#"
-    ///     organisation = "example.com"
-    ///     [[connectors]]
-    ///     name = "IMS"
-    ///     address_spaces = [{ pattern = "*", cost = 0 }]
+    /// let err = mail_journal::PolicyConfig::from_toml(r#"organisation = "example.com"
+    /// [[connectors]]
+    /// name = "IMS"
+    /// address_spaces = [{ pattern = "*", cost = 0 }]
     /// "#).unwrap_err();
-    /// assert_eq!(err.to_string(), "connectors[0].address_spaces[0].cost: 0 is out of range 1..=100");
+    /// assert_eq!(err.to_string(),
+    ///     "line 4: connectors[0] (\"IMS\").address_spaces[0].cost: 0 is out of range: expected an integer 1–100");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_toml(text: &str) -> Result<PolicyConfig, ConfigFileError> {
-        let de = toml::Deserializer::new(text);
-        let file: File = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let message = inner.message().trim();
-            let message = match (message.is_empty(), inner.span()) {
-                (false, _) => message.to_owned(),
-                (true, Some(span)) => {
-                    let (line, column) = line_column(text, span.start);
-                    format!("invalid TOML at line {line}, column {column}")
-                }
-                (true, None) => "invalid TOML".to_owned(),
-            };
-            ConfigFileError { path, message }
-        })?;
+    pub fn from_toml(text: &str) -> Result<PolicyConfig, ConfigError> {
+        let file = read_toml("", text)?;
+        if !file.directory.is_empty() {
+            return Err(ConfigError::Field {
+                file: String::new(),
+                line: None,
+                path: "directory".into(),
+                message: "LDIF directory files are read by PolicyConfig::from_toml_file, which is given a way to read them".into(),
+            });
+        }
         Ok(file.into_config())
     }
 
+    /// Reads a policy file: its TOML `text` (read from `path`), and the LDIF directory
+    /// exports it names (`directory = ["people.ldif"]`, paths relative to the policy file),
+    /// merged into its entries. The library does no I/O: `read` is called with each
+    /// directory file's path and returns its text (`std::fs::read_to_string` will do).
+    ///
+    /// Every error — syntax, a bad value, a file that cannot be read, a bad LDIF export,
+    /// an entry defined both in the policy and in an export — is a [`ConfigError`] that
+    /// names the file and the line; building the result gives the same error type.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use mail_journal::PolicyConfig;
+    /// let policy_toml = r#"organisation = "example.com"
+    /// accepted_domains = ["example.com"]
+    /// directory = ["people.ldif"]
+    /// "#;
+    /// let people = "dn: cn=carol,dc=example,dc=com\nobjectClass: user\ncn: carol\nmail: carol@example.com\n";
+    /// let cfg = PolicyConfig::from_toml_file(Path::new("/etc/mail/policy.toml"), policy_toml, |path| {
+    ///     assert_eq!(path, Path::new("/etc/mail/people.ldif"));
+    ///     Ok(people.to_owned()) // std::fs::read_to_string(path) in a real transport
+    /// })?;
+    /// let policy = cfg.build()?;
+    /// assert!(policy.entry_by_address("carol@example.com").is_some());
+    /// # Ok::<(), mail_journal::ConfigError>(())
+    /// ```
+    pub fn from_toml_file(
+        path: &Path,
+        text: &str,
+        read: impl FnMut(&Path) -> std::io::Result<String>,
+    ) -> Result<PolicyConfig, ConfigError> {
+        let name = path.display().to_string();
+        let file = read_toml(&name, text)?;
+        let (directory, options) = (file.directory.clone(), file.directory_options);
+        let mut cfg = file.into_config();
+        if !directory.is_empty() {
+            merge_directories(&mut cfg, path, &name, &directory, options, read)?;
+        }
+        Ok(cfg)
+    }
+
     /// Reads a configuration from JSON (the same structure as TOML).
-    pub fn from_json(text: &str) -> Result<PolicyConfig, ConfigFileError> {
+    pub fn from_json(text: &str) -> Result<PolicyConfig, ConfigError> {
         let mut de = serde_json::Deserializer::from_str(text);
         let file: File = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            // serde_json appends " at line L column C"; keep it, it helps.
-            ConfigFileError {
-                path,
-                message: inner.to_string(),
+            let message = inner.to_string();
+            // serde_json appends " at line L column C": say it first, as for TOML.
+            let message = match message.rsplit_once(" at line ") {
+                Some((m, _)) => m.to_owned(),
+                None => message,
+            };
+            let message = speak(&message);
+            if path.is_empty() || path == "." {
+                ConfigError::Syntax {
+                    file: String::new(),
+                    line: inner.line(),
+                    column: inner.column(),
+                    message,
+                }
+            } else {
+                ConfigError::Field {
+                    file: String::new(),
+                    line: Some(inner.line()),
+                    path: named_path(&path, |array, index| {
+                        serde_json::from_str::<serde_json::Value>(text)
+                            .ok()
+                            .and_then(|v| {
+                                v.get(array)?
+                                    .get(index)?
+                                    .get("name")?
+                                    .as_str()
+                                    .map(str::to_owned)
+                            })
+                    }),
+                    message,
+                }
             }
         })?;
         Ok(file.into_config())
     }
+}
+
+/// Parses the TOML of a policy file called `name` (empty when it has none).
+fn read_toml(name: &str, text: &str) -> Result<File, ConfigError> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let position = inner.span().map(|s| line_column(text, s.start));
+        let message = match inner.message().trim() {
+            "" => "invalid TOML: a value is missing or malformed".to_owned(),
+            m => speak(m),
+        };
+        if path.is_empty() || path == "." {
+            let (line, column) = position.unwrap_or((1, 1));
+            ConfigError::Syntax {
+                file: name.to_owned(),
+                line,
+                column,
+                message,
+            }
+        } else {
+            ConfigError::Field {
+                file: name.to_owned(),
+                line: position.map(|(l, _)| l),
+                path: named_path(&path, |array, index| {
+                    let v: toml::Value = toml::from_str(text).ok()?;
+                    v.get(array)?
+                        .get(index)?
+                        .get("name")?
+                        .as_str()
+                        .map(str::to_owned)
+                }),
+                message,
+            }
+        }
+    })
 }
 
 /// 1-based line and column of a byte offset.
@@ -114,6 +211,124 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+/// `entries[3].proxies[0]` → `entries[3] ("journal-box").proxies[0]`: the entry,
+/// connector or rule named as well as numbered.
+fn named_path(path: &str, name_of: impl Fn(&str, usize) -> Option<String>) -> String {
+    let mut out = String::with_capacity(path.len() + 16);
+    for (i, segment) in path.split('.').enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(segment);
+        let Some((array, rest)) = segment.split_once('[') else {
+            continue;
+        };
+        let index = rest.strip_suffix(']').and_then(|n| n.parse::<usize>().ok());
+        if i == 0 && matches!(array, "entries" | "connectors" | "journal_rules") {
+            if let Some(name) = index.and_then(|n| name_of(array, n)) {
+                out.push_str(&format!(" ({name:?})"));
+            }
+        }
+    }
+    out
+}
+
+/// Serde's messages in the file's language: `expected an integer, found the string "x"`
+/// rather than `invalid type: string "x", expected i64`.
+fn speak(message: &str) -> String {
+    let (what, found, expected) = match (
+        message.strip_prefix("invalid type: "),
+        message.strip_prefix("invalid value: "),
+    ) {
+        (Some(rest), _) | (None, Some(rest)) => match rest.rsplit_once(", expected ") {
+            Some((found, expected)) => (true, found, expected),
+            None => (false, "", ""),
+        },
+        _ => (false, "", ""),
+    };
+    if !what {
+        return message.to_owned();
+    }
+    let expected = match expected {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "an integer",
+        "usize" => "a whole number (0 or more)",
+        "a boolean" => "true or false",
+        "a sequence" => "a list, [ … ]",
+        "a map" | "struct File" => "a table",
+        other => other,
+    };
+    let found = found
+        .replace('`', "")
+        .replacen("string ", "the string ", 1)
+        .replacen("integer ", "the integer ", 1)
+        .replacen("boolean ", "the boolean ", 1)
+        .replacen("floating point ", "the number ", 1);
+    let found = match found.as_str() {
+        "sequence" => "a list".to_owned(),
+        "map" => "a table".to_owned(),
+        _ => found,
+    };
+    format!("expected {expected}, found {found}")
+}
+
+/// Reads, maps and merges the LDIF directory files a policy names.
+#[cfg(feature = "ldif")]
+fn merge_directories(
+    cfg: &mut PolicyConfig,
+    policy_path: &Path,
+    policy_name: &str,
+    files: &[String],
+    options: DirectoryOptions,
+    mut read: impl FnMut(&Path) -> std::io::Result<String>,
+) -> Result<(), ConfigError> {
+    let options = LdifOptions::new()
+        .lenient_references(options.lenient_references)
+        .skip_change_records(options.skip_change_records);
+    let base = policy_path.parent().unwrap_or(Path::new(""));
+    let mut import = LdifImport::new(&options);
+    for rel in files {
+        let path = base.join(rel);
+        let text = read(&path).map_err(|e| ConfigError::Read {
+            file: policy_name.to_owned(),
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        import.add(&path.display().to_string(), &text)?;
+    }
+    let dir = import.finish()?;
+    cfg.directory_warnings
+        .extend(dir.warnings.iter().map(ToString::to_string));
+    merge_directory(cfg, policy_name, dir)?;
+    Ok(())
+}
+
+#[cfg(not(feature = "ldif"))]
+fn merge_directories(
+    _cfg: &mut PolicyConfig,
+    _policy_path: &Path,
+    policy_name: &str,
+    _files: &[String],
+    _options: DirectoryOptions,
+    _read: impl FnMut(&Path) -> std::io::Result<String>,
+) -> Result<(), ConfigError> {
+    Err(ConfigError::Field {
+        file: policy_name.to_owned(),
+        line: None,
+        path: "directory".into(),
+        message: "reading LDIF directory exports needs the crate's `ldif` feature".into(),
+    })
+}
+
+/// `[directory_options]`: how LDIF exports are read.
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct DirectoryOptions {
+    #[serde(default)]
+    lenient_references: bool,
+    #[serde(default)]
+    skip_change_records: bool,
 }
 
 #[derive(Deserialize)]
@@ -139,6 +354,10 @@ struct File {
     delivery_domain: Option<String>,
     #[serde(default)]
     strict: bool,
+    #[serde(default)]
+    directory: Vec<String>,
+    #[serde(default)]
+    directory_options: DirectoryOptions,
 }
 
 impl File {
@@ -355,12 +574,25 @@ struct Cost(u32);
 
 impl<'de> Deserialize<'de> for Cost {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = i64::deserialize(d)?;
-        if (1..=100).contains(&v) {
-            Ok(Cost(v as u32))
-        } else {
-            Err(de::Error::custom(format!("{v} is out of range 1..=100")))
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Cost;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer 1–100")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Cost, E> {
+                match u32::try_from(v) {
+                    Ok(c) if (1..=100).contains(&c) => Ok(Cost(c)),
+                    _ => Err(E::custom(format!(
+                        "{v} is out of range: expected an integer 1–100"
+                    ))),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Cost, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
         }
+        d.deserialize_any(V)
     }
 }
 

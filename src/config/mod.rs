@@ -3,8 +3,10 @@
 
 pub(crate) mod connector;
 pub(crate) mod entry;
+pub(crate) mod error;
 #[cfg(feature = "serde")]
 pub(crate) mod file;
+pub(crate) mod findings;
 pub(crate) mod limits;
 pub(crate) mod restrictions;
 pub(crate) mod rule;
@@ -63,6 +65,9 @@ pub struct PolicyConfig {
     /// `name@delivery_domain` (see [`EntryConfig::delivery`]). Use a domain only the
     /// re-injection side of your MTA accepts.
     pub delivery_domain: Option<String>,
+    /// Warnings from reading the LDIF directory exports of a policy file (references
+    /// dropped in lenient mode); [`Policy::audit`](crate::Policy::audit) reports them.
+    pub directory_warnings: Vec<String>,
     /// Strict mode: any finding of [`Policy::audit`](crate::Policy::audit) makes the build
     /// fail, so a misspelt custom-attribute value stops a deployment instead of sending
     /// copies to the NDR mailbox.
@@ -87,6 +92,7 @@ impl PolicyConfig {
             limits: Limits::default(),
             render_secret: String::new(),
             delivery_domain: None,
+            directory_warnings: Vec::new(),
             strict: false,
         }
     }

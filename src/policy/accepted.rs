@@ -1,8 +1,8 @@
 //! The organisation's accepted domains, compiled.
 
 use crate::address::Address;
+use crate::config::error::ConfigError;
 use crate::hash::FxHashSet;
-use crate::policy::error::ConfigError;
 
 /// Accepted domains, compiled.
 #[derive(Clone, Debug, Default)]

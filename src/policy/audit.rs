@@ -1,11 +1,11 @@
 //! [`Policy::audit`]: risky configuration, in words an operator acts on.
 
+use crate::config::findings::{AuditWarning, JournalRole};
 use crate::config::rule::JournalScope;
 use crate::ids::{Direction, EntryId};
 use crate::policy::compiled::Policy;
 use crate::policy::connector::{CompiledSpace, Connector};
 use crate::policy::directory::EntryKind;
-use crate::policy::findings::{AuditWarning, JournalRole};
 use crate::policy::restrict::{Restrictions, SenderIdentity};
 
 impl Policy {
@@ -54,6 +54,11 @@ impl Policy {
                 value: value.to_owned(),
             });
         }
+        out.extend(
+            self.directory_warnings
+                .iter()
+                .map(|m| AuditWarning::DirectoryReference { message: m.clone() }),
+        );
         if !self.has_secret {
             out.push(AuditWarning::NoRenderSecret);
         }

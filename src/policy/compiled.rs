@@ -1,13 +1,13 @@
 //! [`Policy`]: the compiled, immutable policy, and its build from a [`PolicyConfig`].
 
 use crate::address::Address;
+use crate::config::error::ConfigError;
 use crate::config::limits::Limits;
 use crate::config::{JournalFormat, PolicyConfig};
 use crate::ids::{ConnectorId, EntryId, RuleId, Stamp};
 use crate::policy::accepted::AcceptedDomains;
 use crate::policy::connector::{Connector, ConnectorNames, build_connectors};
 use crate::policy::directory::{Directory, Entry};
-use crate::policy::error::ConfigError;
 use crate::policy::journal::{JournalIndex, JournalRule};
 
 /// A built, immutable policy: `Send + Sync`, cheap to share in an `Arc`.
@@ -63,6 +63,8 @@ pub struct Policy {
     /// `postmaster@` the organisation's domain, else of the first accepted domain that
     /// has one.
     pub(crate) postmaster: Option<EntryId>,
+    /// Warnings of reading the directory exports, for the audit.
+    pub(crate) directory_warnings: Vec<String>,
 }
 
 impl PolicyConfig {
@@ -122,6 +124,7 @@ impl Policy {
             format: cfg.journal_format,
             render_key,
             has_secret: !cfg.render_secret.is_empty(),
+            directory_warnings: cfg.directory_warnings.clone(),
             stamp,
             postmaster,
         };

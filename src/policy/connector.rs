@@ -3,11 +3,11 @@
 //! transport.
 
 use crate::config::PolicyConfig;
-use crate::config::connector::NextHop;
+use crate::config::connector::{NextHop, journal_key};
+use crate::config::error::ConfigError;
 use crate::hash::FxHashMap;
 use crate::ids::{ConnectorId, Direction, EntryId, Stamp};
 use crate::policy::directory::Directory;
-use crate::policy::error::ConfigError;
 use crate::policy::pattern::Pattern;
 use crate::policy::restrict::Restrictions;
 use crate::proptag::PropTag;
@@ -140,20 +140,16 @@ pub(crate) fn build_connectors(
             let s = c.journal(d);
             let resolve = |value: &str, what: &str| {
                 dir.resolve(value).ok_or_else(|| ConfigError::Unresolved {
-                    context: format!("connector {:?} {d}{what}", c.name),
+                    context: format!("connector {:?} {}", c.name, journal_key(d, what)),
                     value: value.to_owned(),
                 })
             };
             let target = s
                 .target
                 .as_deref()
-                .map(|t| resolve(t, "Journal"))
+                .map(|t| resolve(t, "target"))
                 .transpose()?;
-            let ndr = s
-                .ndr
-                .as_deref()
-                .map(|n| resolve(n, "JournalNDR"))
-                .transpose()?;
+            let ndr = s.ndr.as_deref().map(|n| resolve(n, "ndr")).transpose()?;
             if !s.is_enabled() {
                 return Ok(None);
             }

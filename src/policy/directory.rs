@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use crate::address::{Address, DistinguishedName, ProxyAddress};
 use crate::config::entry::{EntryConfig, EntryKindConfig};
+use crate::config::error::ConfigError;
 use crate::config::limits::Limits;
 use crate::config::restrictions::RestrictionsConfig;
 use crate::hash::FxHashMap;
 use crate::ids::{EntryId, Stamp};
-use crate::policy::error::ConfigError;
 use crate::policy::restrict::Restrictions;
 use crate::proptag::PropTag;
 

@@ -5,13 +5,14 @@
 
 use crate::address::Address;
 use crate::config::PolicyConfig;
+use crate::config::connector::journal_key;
+use crate::config::error::ConfigError;
+use crate::config::findings::JournalRole;
 use crate::config::rule::JournalScope;
 use crate::hash::FxHashMap;
 use crate::ids::{Direction, EntryId, RuleId, Stamp};
 use crate::policy::connector::Connector;
 use crate::policy::directory::{Directory, EntryKind};
-use crate::policy::error::ConfigError;
-use crate::policy::findings::JournalRole;
 use crate::policy::route::{Route, route};
 use crate::proptag::PropTag;
 
@@ -92,10 +93,10 @@ impl JournalIndex {
         for c in connectors {
             for d in [Direction::Inbound, Direction::Outbound] {
                 let Some(j) = c.journal(d) else { continue };
-                let ctx = format!("connector {:?} {d}JournalNDR", c.name());
+                let ctx = format!("connector {:?} {}", c.name(), journal_key(d, "ndr"));
                 idx.add_ndr(dir, j.ndr, &ctx)?;
                 if let Some(t) = j.target {
-                    let ctx = format!("connector {:?} {d}Journal", c.name());
+                    let ctx = format!("connector {:?} {}", c.name(), journal_key(d, "target"));
                     idx.add_target(dir, connectors, t, &ctx)?;
                 }
                 if let Some(p) = j.property {
@@ -153,10 +154,10 @@ impl JournalIndex {
         }
         if let Some(ndr) = cfg.rules_ndr.as_deref() {
             let id = dir.resolve(ndr).ok_or_else(|| ConfigError::Unresolved {
-                context: "journal rules NDR address".into(),
+                context: "rules_ndr (the journal rules' NDR address)".into(),
                 value: ndr.to_owned(),
             })?;
-            idx.add_ndr(dir, id, "journal rules NDR address")?;
+            idx.add_ndr(dir, id, "rules_ndr (the journal rules' NDR address)")?;
             idx.rules_ndr = Some(id);
         } else if let Some(r) = cfg.journal_rules.iter().find(|r| r.enabled) {
             return Err(ConfigError::MissingRulesNdr {

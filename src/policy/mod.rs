@@ -8,8 +8,6 @@ pub(crate) mod audit;
 pub(crate) mod compiled;
 pub(crate) mod connector;
 pub(crate) mod directory;
-pub(crate) mod error;
-pub(crate) mod findings;
 pub(crate) mod journal;
 pub(crate) mod pattern;
 pub(crate) mod restrict;

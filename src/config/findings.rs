@@ -70,6 +70,11 @@ pub enum AuditWarning {
         /// The senders (entry names) whose mail can take it; empty for any sender.
         senders: Vec<String>,
     },
+    /// A reference dropped while reading an LDIF directory export in lenient mode.
+    DirectoryReference {
+        /// The warning, naming the entry, the attribute, the distinguished name and where.
+        message: String,
+    },
     /// Mail can leave (or arrive) through a connector that does not journal it while
     /// another connector journals that direction, and no journal rule covers it.
     UnjournaledRoute {
@@ -130,6 +135,7 @@ impl fmt::Display for AuditWarning {
                 "mail from {} can leave through connector {connector:?}, which has Message Archival off, instead of {archiving:?}, which archives it",
                 who(senders)
             ),
+            AuditWarning::DirectoryReference { message } => f.write_str(message),
             AuditWarning::UnjournaledRoute {
                 connector,
                 direction,

@@ -4,16 +4,58 @@
 use thiserror::Error;
 
 use crate::address::AddressError;
+use crate::config::findings::AuditWarning;
 use crate::ids::Direction;
-use crate::policy::findings::AuditWarning;
 use crate::proptag::PropTagError;
 
-/// A configuration that cannot be turned into a [`Policy`](crate::Policy).
+/// A configuration that cannot be read or turned into a [`Policy`](crate::Policy): the
+/// one error type of reading a policy file (its syntax, its values, the files it names)
+/// and of building it.
 ///
-/// Each variant names the entry, connector, rule or value at fault.
+/// Each variant names the file, line, field path, entry, connector, rule or value at
+/// fault, and a configuration key with the Exchange registry name where there is one
+/// (`inbound_journal.ndr (InboundJournalNDR)`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A configuration file is not valid TOML (or JSON).
+    #[error("{}line {line}, column {column}: {message}", file_prefix(file))]
+    Syntax {
+        /// The file's name (empty when the text came without one).
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field of a configuration file holds a value it cannot take.
+    #[error("{}{}{path}: {message}", file_prefix(file), line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Field {
+        /// The file's name (empty when the text came without one).
+        file: String,
+        /// 1-based line of the value, when known.
+        line: Option<usize>,
+        /// The field path, entries named: `entries[3] ("journal-box").proxies[0]`.
+        path: String,
+        /// What is wrong, in the file's terms (`expected an integer 1–100, found …`).
+        message: String,
+    },
+    /// A file a policy file names (an LDIF directory export) could not be read.
+    #[error("{}cannot read directory file {path}: {message}", file_prefix(file))]
+    Read {
+        /// The policy file.
+        file: String,
+        /// The file that could not be read.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// An LDIF directory export a policy file names cannot be read or mapped.
+    #[cfg(feature = "ldif")]
+    #[error(transparent)]
+    Ldif(Box<crate::ldif::error::LdifError>),
     /// An address in the configuration could not be parsed.
     #[error("{context}: {source}")]
     Address {
@@ -126,7 +168,9 @@ pub enum ConfigError {
     },
     /// A direction journals (target or recipient property) without a journal-NDR address.
     #[error(
-        "connector {connector:?}: {direction} journaling is enabled but {direction}JournalNDR is not set; the journal-NDR address is mandatory"
+        "connector {connector:?}: {} journaling is on but {} is not set; the journal-NDR address is mandatory",
+        direction.to_string().to_lowercase(),
+        crate::config::connector::journal_key(*direction, "ndr")
     )]
     MissingJournalNdr {
         /// The connector.
@@ -135,7 +179,9 @@ pub enum ConfigError {
         direction: Direction,
     },
     /// Enabled journal rules exist but no organisation-wide journal-NDR address is set.
-    #[error("journal rule {rule:?} is enabled but the journal rules' NDR address is not set")]
+    #[error(
+        "journal rule {rule:?} is enabled but rules_ndr (the journal rules' NDR address) is not set"
+    )]
     MissingRulesNdr {
         /// The first enabled rule.
         rule: String,
@@ -228,4 +274,20 @@ pub enum ConfigError {
         /// What the audit found.
         findings: Vec<AuditWarning>,
     },
+}
+
+/// `policy.toml ` before a position, nothing for a text without a name.
+fn file_prefix(file: &str) -> String {
+    if file.is_empty() {
+        String::new()
+    } else {
+        format!("{file} ")
+    }
+}
+
+#[cfg(feature = "ldif")]
+impl From<crate::ldif::error::LdifError> for ConfigError {
+    fn from(e: crate::ldif::error::LdifError) -> Self {
+        ConfigError::Ldif(Box::new(e))
+    }
 }
