@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::address::Address;
 use crate::decide::decision::{
     Decision, Destination, Disposition, JournalSource, Party, Via, Warning,
 };
@@ -17,12 +18,14 @@ impl Policy {
         self.connector(id).map_or("?", |c| c.name())
     }
 
-    fn via_text(&self, d: &Decision, via: &Via) -> String {
-        let rcpt = d
-            .envelope_recipient(via)
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let mut s = format!("<- {rcpt}");
+    /// ` <- sales@example.com via Sales`: how a destination was reached, or nothing for a
+    /// recipient addressed directly (its verdict line says it already).
+    fn via_text(&self, d: &Decision, via: &Via, destination: Option<&Address>) -> String {
+        let rcpt = d.envelope_recipient(via);
+        if via.lists.is_empty() && (destination.is_none() || destination == rcpt) {
+            return String::new();
+        }
+        let mut s = format!(" <- {}", rcpt.map(ToString::to_string).unwrap_or_default());
         for l in &via.lists {
             let _ = write!(s, " via {}", self.name(*l));
         }
@@ -68,16 +71,21 @@ impl Policy {
             for del in &d.deliveries {
                 let _ = writeln!(
                     s,
-                    "  {} {}",
+                    "  {}{}",
                     self.name(del.entry),
-                    self.via_text(d, &del.via)
+                    self.via_text(d, &del.via, None)
                 );
             }
         }
         for t in &d.transfers {
             let _ = writeln!(s, "transfer via {}:", self.connector_name(t.connector));
             for r in &t.recipients {
-                let _ = writeln!(s, "  {} {}", r.address, self.via_text(d, &r.via));
+                let _ = writeln!(
+                    s,
+                    "  {}{}",
+                    r.address,
+                    self.via_text(d, &r.via, Some(&r.address))
+                );
             }
         }
         if !d.non_deliveries.is_empty() {
@@ -85,9 +93,9 @@ impl Policy {
             for n in &d.non_deliveries {
                 let _ = writeln!(
                     s,
-                    "  {} {}: {}",
+                    "  {}{}: {}",
                     self.name(n.entry),
-                    self.via_text(d, &n.via),
+                    self.via_text(d, &n.via, None),
                     n.rejection.reply
                 );
             }
