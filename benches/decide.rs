@@ -1,4 +1,4 @@
-//! Criterion benches for the hot path: `decide` for (a) the DESIGN.md scenario 2 inbound
+//! Criterion benches for the hot path: `decide` for (a) the scenario 2 (ARCHITECTURE.md §6) inbound
 //! envelope, (b) a submitted envelope from the scenario 1 user with three external
 //! recipients, (c) inbound mail to a 10 000-member list — each against directories of
 //! increasing size — and building a policy of 100 000 entries.

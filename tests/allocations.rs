@@ -1,4 +1,4 @@
-//! The exact number of heap allocations `decide` makes on the hot path (DESIGN §1:
+//! The exact number of heap allocations `decide` makes on the hot path (ARCHITECTURE.md §1:
 //! nothing beyond the returned decision in the common case). A deterministic gate: a
 //! change that adds an allocation fails here.
 
@@ -68,7 +68,7 @@ fn envelope(origin: Origin, from: &str, to: &[&str]) -> Envelope {
 fn decide_allocates_exactly_this_much() {
     let policy = demo::policy().unwrap();
     let main = policy.connector_id("IMS-Main").unwrap();
-    // (a) DESIGN scenario 2: inbound, journaled to a two-member list.
+    // (a) scenario 2 (ARCHITECTURE.md §6): inbound, journaled to a two-member list.
     let a = envelope(
         Origin::Inbound { connector: main },
         "<bob@partner.example>",

@@ -306,3 +306,24 @@ fn build_errors_name_the_configuration_key_and_the_registry_name() {
         "connector \"IMS\" outbound_journal.target (OutboundJournal): \"X500:/o=Example/cn=nowhere\" does not resolve to a directory entry"
     );
 }
+
+#[test]
+fn the_ldif_example_policy_reads_its_export() {
+    use std::path::Path;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ldif-policy.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let p = PolicyConfig::from_toml_file(&path, &text, |f| std::fs::read_to_string(f))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(p.audit(), vec![]);
+    // The same scenario 1 decision as the hand-written demo policy.
+    let d = p.decide(&common::submitted(
+        "<alice@example.com>",
+        &["bob@partner.example"],
+    ));
+    let archive = p.connector_id("IMS-Archive").unwrap();
+    assert_eq!(d.verdicts[0].disposition, Disposition::Transfer(archive));
+    assert_eq!(d.archive_copies.len(), 1);
+    assert_eq!(d.journal_copies.len(), 1);
+}

@@ -30,6 +30,14 @@ fn replay(dir: &Path, run: fn(&[u8])) -> usize {
 #[test]
 fn committed_corpus_and_regressions_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    if !root.join("corpus").is_dir() {
+        // The published crate leaves fuzz/ out: nothing to replay there.
+        eprintln!(
+            "skipped: {} is not here (the packaged crate ships without fuzz/); the pseudo-random sweep still runs",
+            root.join("corpus").display()
+        );
+        return;
+    }
     let mut total = 0;
     for (name, run) in fuzz_harness::TARGETS {
         let n = replay(&root.join("corpus").join(name), run)

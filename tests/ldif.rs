@@ -1,7 +1,7 @@
 //! Policies whose directory comes from an LDIF export: `examples/directory.ldif` (an
 //! Active Directory export), and — when tests/ldap/run.sh sets `MJ_LDIF_EXPORT` — the
 //! same organisation exported by a real slapd with `ldapsearch -LLL`. Both must give
-//! the decisions of DESIGN.md scenarios 1, 2, 3 and 7.
+//! the decisions of ARCHITECTURE.md scenarios 1, 2, 3 and 7.
 #![cfg(feature = "ldif")]
 
 mod common;

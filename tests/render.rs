@@ -15,7 +15,7 @@ use mail_parser::MessageParser;
 
 const AT: Timestamp = Timestamp::from_unix(1_795_342_500);
 
-/// DESIGN.md scenario 2 (Q262122), with Message Archival on so that every renderer has
+/// scenario 2 (ARCHITECTURE.md §6) (Q262122), with Message Archival on so that every renderer has
 /// something to render, and a list and a Bcc recipient so the summary shows its facts.
 fn policy() -> Policy {
     scenario2_directory()

@@ -1,4 +1,4 @@
-//! The acceptance scenarios of DESIGN.md §6, one test each, asserting whole decisions.
+//! The acceptance scenarios of ARCHITECTURE.md §6, one test each, asserting whole decisions.
 
 mod common;
 

@@ -54,7 +54,7 @@ pub fn envelope(origin: Origin, from: &str, to: &[&str], message: Bytes) -> Enve
         .expect("valid envelope")
 }
 
-/// (a) DESIGN.md scenario 2: inbound mail to dave, journaled to a two-member list.
+/// (a) scenario 2 (ARCHITECTURE.md §6): inbound mail to dave, journaled to a two-member list.
 pub fn case_a(p: &Policy) -> Envelope {
     let main = p.connector_id("IMS-Main").expect("demo connector");
     envelope(

@@ -20,7 +20,7 @@ pub(crate) struct Parts<'a> {
     pub journal_copies: &'a [JournalCopy],
 }
 
-/// The tracking events of a decision (DESIGN §3.7). Connector traffic is always tracked.
+/// The tracking events of a decision (ARCHITECTURE.md §3.7). Connector traffic is always tracked.
 pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEvent> {
     let event = |kind, connector, recipients: SmallVec<[Party; 4]>| TrackingEvent {
         kind,

@@ -1,4 +1,4 @@
-//! Archive records (DESIGN §4.2): pickup-directory envelope headers, then the original.
+//! Archive records (ARCHITECTURE.md §4.2): pickup-directory envelope headers, then the original.
 
 use std::fmt::Write;
 

@@ -24,7 +24,7 @@ struct Listed<'a> {
     forwarded: bool,
 }
 
-/// The journal report for one journal copy (Envelope format, DESIGN §4.1).
+/// The journal report for one journal copy (Envelope format, ARCHITECTURE.md §4.1).
 ///
 /// An RFC 5322 `multipart/mixed` message: a `text/plain` envelope summary (`Sender`,
 /// `On-Behalf-Of`, `Subject`, `Message-ID`, then one `To` / `Cc` / `Bcc` / `Recipient`

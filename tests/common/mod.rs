@@ -74,7 +74,7 @@ pub fn hidden(name: &str) -> EntryConfig {
 /// The X.500 address of the scenario 2 journal list.
 pub const JOURNAL_DL: &str = "X500:/o=Example/ou=HQ/cn=Recipients/cn=Journal-DL";
 
-/// DESIGN.md scenario 2's directory: carol, the hidden two-member `Journal-DL` named by its
+/// scenario 2 (ARCHITECTURE.md §6)'s directory: carol, the hidden two-member `Journal-DL` named by its
 /// X.500 address, and the inbound and outbound journal-NDR mailboxes. No connector yet.
 pub fn scenario2_directory() -> PolicyConfig {
     PolicyConfig::new("example.com")
