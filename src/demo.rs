@@ -1,4 +1,7 @@
-//! A built-in demo organisation that expresses the seed scenarios in one policy.
+//! Sample data, not API: a built-in demo organisation that expresses the seed scenarios
+//! in one policy, for the examples, the doctests and a first look. Its contents may change
+//! in any release; build your own policy with [`PolicyConfig`](crate::PolicyConfig) or a
+//! policy file. (`examples/policy.toml` is the same organisation as a file.)
 //!
 //! `example.com`, with:
 //!
@@ -7,7 +10,8 @@
 //!   Internet mail, and only hers, is archived.
 //! * **Q262122** — both connectors journal inbound and outbound mail to the hidden list
 //!   `Journal-DL` (two hidden mailboxes without SMTP addresses), named by its X.500
-//!   address, with NDRs to `InboundJournalNDR` / `OutboundJournalNDR`.
+//!   address, with NDRs to `InboundJournalNDR` / `OutboundJournalNDR`; the journal
+//!   mailboxes are delivered to at `name@store.example.internal` (the delivery domain).
 //! * **Per-recipient journaling** — `InboundRecipJournalProp` = `0x80360000`: carol's
 //!   custom attribute 10 names the hidden list `Branch-Managers-Journal`.
 //! * **Restrictions** — `ceo` accepts mail only from `Managers` and rejects `Interns`

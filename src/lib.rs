@@ -12,7 +12,7 @@
 //! reach the original sender); and the message-tracking events for all of it.
 //!
 //! ```
-//! use mail_journal::*;
+//! use mail_journal::prelude::*;
 //!
 //! // Seed Q258557: alice's Internet mail — and only hers — leaves through an archiving
 //! // connector that relays to the main one.
@@ -176,9 +176,10 @@ pub use transport::{Output, OutputError, OutputKind, OutputRecipient, Route};
 /// ```
 pub mod prelude {
     pub use crate::{
-        Address, ConfigError, Decision, Disposition, Envelope, EnvelopeError, Notify, Origin,
+        Address, AddressSpace, ConfigError, ConnectorConfig, Decision, Direction, Disposition,
+        EntryConfig, Envelope, EnvelopeError, EventKind, JournalSettings, NextHop, Notify, Origin,
         Output, OutputError, OutputKind, OutputRecipient, Policy, PolicyConfig, Recipient,
-        ReversePath, Route, SmtpReply, Timestamp, Transaction,
+        RestrictionsConfig, ReversePath, Route, SmtpReply, Timestamp, Transaction, render,
     };
 }
 
