@@ -1,6 +1,6 @@
 //! Sample data, not API: a built-in demo organisation that expresses the seed scenarios
 //! in one policy, for the examples, the doctests and a first look. Its contents may change
-//! in any release; build your own policy with [`PolicyConfig`](crate::PolicyConfig) or a
+//! in any release; build your own policy with [`PolicyConfig`] or a
 //! policy file. (`examples/policy.toml` is the same organisation as a file.)
 //!
 //! `example.com`, with:
