@@ -158,78 +158,19 @@ fn per_recipient(cfg: PolicyConfig, global: bool) -> Policy {
 fn scenario_3(cfg: PolicyConfig) {
     let p = per_recipient(cfg.clone(), false);
     let ca10 = PropTag::custom_attribute(10).unwrap();
-    let carol = id(&p, "carol");
     assert_eq!(
-        p.entry(carol).unwrap().property(ca10),
+        p.entry(id(&p, "carol")).unwrap().property(ca10),
         Some("/o=Example/ou=HQ/cn=Recipients/cn=Branch-Managers-Journal")
     );
-    // Ids belong to the policy that issued them: derive them from each policy.
-    let per_carol = |p: &Policy| {
-        JournalReason::new(
-            JournalSource::RecipientProperty {
-                connector: cid(p, "IMS"),
-                direction: Direction::Inbound,
-                entry: id(p, "carol"),
-                property: ca10,
-            },
-            id(p, "Branch-Managers-Journal"),
-        )
-    };
-
-    let d = p.decide(&inbound(
+    check_scenario_3(
         &p,
-        "IMS",
-        "<bob@partner.example>",
-        &["carol@example.com", "dave@example.com"],
-    ));
-    assert!(d.verdicts.iter().all(|v| v.disposition.is_accepted()));
-    assert_eq!(d.deliveries.len(), 2);
-    assert_eq!(d.journal_copies.len(), 1);
-    let j = &d.journal_copies[0];
-    assert_eq!(j.reverse_path, addr("inbound-journal-ndr@example.com"));
-    assert_eq!(
-        j.recipients.to_vec(),
-        vec![Destination::Local(id(&p, "frank-journal"))]
-    );
-    assert_eq!(j.reasons.to_vec(), vec![per_carol(&p)]);
-
-    let d = p.decide(&inbound(
-        &p,
-        "IMS",
-        "<bob@partner.example>",
-        &["dave@example.com"],
-    ));
-    assert!(d.journal_copies.is_empty());
-
-    // With global inbound journaling too: still one copy, both reasons, targets united.
-    let p = per_recipient(cfg, true);
-    let d = p.decide(&inbound(
-        &p,
-        "IMS",
-        "<bob@partner.example>",
-        &["carol@example.com", "dave@example.com"],
-    ));
-    assert_eq!(d.journal_copies.len(), 1);
-    let j = &d.journal_copies[0];
-    let mut expected = vec![
-        Destination::Local(id(&p, "frank-journal")),
-        Destination::Local(id(&p, "journal1")),
-        Destination::Local(id(&p, "journal2")),
-    ];
-    expected.sort();
-    assert_eq!(j.recipients.to_vec(), expected);
-    assert_eq!(
-        j.reasons.to_vec(),
-        vec![
-            JournalReason::new(
-                JournalSource::Connector {
-                    connector: cid(&p, "IMS"),
-                    direction: Direction::Inbound
-                },
-                id(&p, JOURNAL_DL_X500),
-            ),
-            per_carol(&p),
-        ]
+        &per_recipient(cfg, true),
+        &Scenario3 {
+            list: "Branch-Managers-Journal",
+            ndr: "inbound-journal-ndr@example.com",
+            global_target: JOURNAL_DL_X500,
+            global_members: &["journal1", "journal2"],
+        },
     );
 }
 

@@ -218,77 +218,15 @@ fn per_recipient(global: bool) -> Policy {
 /// Scenario 3 — per-recipient journaling through custom attribute 10.
 #[test]
 fn scenario_3_per_recipient_journaling() {
-    let p = per_recipient(false);
-    let ca10 = PropTag::custom_attribute(10).unwrap();
-    // Ids belong to the policy that issued them: derive them from each policy.
-    let per_carol = |p: &Policy| {
-        JournalReason::new(
-            JournalSource::RecipientProperty {
-                connector: cid(p, "IMS"),
-                direction: Direction::Inbound,
-                entry: id(p, "carol"),
-                property: ca10,
-            },
-            id(p, "Managers"),
-        )
-    };
-
-    let d = p.decide(&inbound(
-        &p,
-        "IMS",
-        "<bob@partner.example>",
-        &["carol@example.com", "dave@example.com"],
-    ));
-    assert!(d.verdicts.iter().all(|v| v.disposition.is_accepted()));
-    assert_eq!(d.deliveries.len(), 2);
-    assert_eq!(d.journal_copies.len(), 1);
-    let j = &d.journal_copies[0];
-    assert_eq!(j.reverse_path, addr("inbound-ndr@example.com"));
-    assert_eq!(
-        j.recipients.to_vec(),
-        vec![Destination::Local(id(&p, "frank-journal"))]
-    );
-    assert_eq!(j.reasons.to_vec(), vec![per_carol(&p)]);
-
-    // Mail to dave alone: nobody's property is set, nothing to journal.
-    let d = p.decide(&inbound(
-        &p,
-        "IMS",
-        "<bob@partner.example>",
-        &["dave@example.com"],
-    ));
-    assert!(d.journal_copies.is_empty());
-
-    // Combined with global inbound journaling: still one copy per NDR address, both
-    // reasons listed, targets united.
-    let p = per_recipient(true);
-    let d = p.decide(&inbound(
-        &p,
-        "IMS",
-        "<bob@partner.example>",
-        &["carol@example.com", "dave@example.com"],
-    ));
-    assert_eq!(d.journal_copies.len(), 1);
-    let j = &d.journal_copies[0];
-    assert_eq!(
-        j.recipients.to_vec(),
-        vec![
-            Destination::Local(id(&p, "frank-journal")),
-            Destination::Local(id(&p, "journal1")),
-        ]
-    );
-    assert_eq!(
-        j.reasons.to_vec(),
-        vec![
-            JournalReason::new(
-                JournalSource::Connector {
-                    connector: cid(&p, "IMS"),
-                    direction: Direction::Inbound
-                },
-                id(&p, JOURNAL_DL),
-            ),
-            per_carol(&p),
-        ]
+    check_scenario_3(
+        &per_recipient(false),
+        &per_recipient(true),
+        &Scenario3 {
+            list: "Managers",
+            ndr: "inbound-ndr@example.com",
+            global_target: JOURNAL_DL,
+            global_members: &["journal1"],
+        },
     );
 }
 

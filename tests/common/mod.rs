@@ -95,3 +95,78 @@ pub fn scenario2_directory() -> PolicyConfig {
 pub fn ndr(name: &str, smtp: &str) -> EntryConfig {
     hidden(name).proxy(format!("SMTP:{smtp}"))
 }
+
+/// What scenario 3 (per-recipient journaling through custom attribute 10) expects of one
+/// organisation: carol's attribute names `list`, whose only member is `frank-journal`;
+/// dave has no attribute; copies go out under `ndr`; with global inbound journaling to
+/// `global_target` too, the copy's recipients are `frank-journal` plus `global_members`.
+pub struct Scenario3<'a> {
+    pub list: &'a str,
+    pub ndr: &'a str,
+    pub global_target: &'a str,
+    pub global_members: &'a [&'a str],
+}
+
+/// Checks scenario 3 on `only` (per-recipient journaling alone) and `with_global`
+/// (the same organisation with global inbound journaling as well), both with an
+/// inbound connector named `IMS`.
+pub fn check_scenario_3(only: &Policy, with_global: &Policy, s: &Scenario3) {
+    let ca10 = PropTag::custom_attribute(10).unwrap();
+    // Ids belong to the policy that issued them: derive them from each policy.
+    let per_carol = |p: &Policy| {
+        JournalReason::new(
+            JournalSource::RecipientProperty {
+                connector: cid(p, "IMS"),
+                direction: Direction::Inbound,
+                entry: id(p, "carol"),
+                property: ca10,
+            },
+            id(p, s.list),
+        )
+    };
+    let from_bob =
+        |p: &Policy, to: &[&str]| p.decide(&inbound(p, "IMS", "<bob@partner.example>", to));
+
+    let p = only;
+    let d = from_bob(p, &["carol@example.com", "dave@example.com"]);
+    assert!(d.verdicts.iter().all(|v| v.disposition.is_accepted()));
+    assert_eq!(d.deliveries.len(), 2);
+    assert_eq!(d.journal_copies.len(), 1);
+    let j = &d.journal_copies[0];
+    assert_eq!(j.reverse_path, addr(s.ndr));
+    assert_eq!(
+        j.recipients.to_vec(),
+        vec![Destination::Local(id(p, "frank-journal"))]
+    );
+    assert_eq!(j.reasons.to_vec(), vec![per_carol(p)]);
+
+    // Mail to dave alone: nobody's property is set, nothing to journal.
+    let d = from_bob(p, &["dave@example.com"]);
+    assert!(d.journal_copies.is_empty());
+
+    // Combined with global inbound journaling: still one copy per NDR address, both
+    // reasons listed, targets united.
+    let p = with_global;
+    let d = from_bob(p, &["carol@example.com", "dave@example.com"]);
+    assert_eq!(d.journal_copies.len(), 1);
+    let j = &d.journal_copies[0];
+    let mut expected: Vec<Destination> = std::iter::once("frank-journal")
+        .chain(s.global_members.iter().copied())
+        .map(|name| Destination::Local(id(p, name)))
+        .collect();
+    expected.sort();
+    assert_eq!(j.recipients.to_vec(), expected);
+    assert_eq!(
+        j.reasons.to_vec(),
+        vec![
+            JournalReason::new(
+                JournalSource::Connector {
+                    connector: cid(p, "IMS"),
+                    direction: Direction::Inbound
+                },
+                id(p, s.global_target),
+            ),
+            per_carol(p),
+        ]
+    );
+}
