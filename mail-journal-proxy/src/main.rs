@@ -20,7 +20,8 @@ const USAGE: &str =
          [--listen-inbound ADDR=CONNECTOR]... [--listen-submitted ADDR]...
          [--hostname NAME] [--max-message-size BYTES] [--max-connections N]
          [--threads N] [--drain-timeout SECONDS] [--reinject-idle SECONDS]
-         [--checkpoint-every N] [--signing-key FILE]";
+         [--checkpoint-every N] [--signing-key FILE]
+       mail-journal-proxy --generate-key FILE";
 
 const EX_USAGE: u8 = 64;
 const EX_SOFTWARE: u8 = 70;
@@ -117,7 +118,45 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(a)
 }
 
+/// `--generate-key FILE`: a new Ed25519 signing key (seed from the operating system's
+/// random source) in FILE (mode 0600), its public key in FILE.pub for auditors.
+fn generate_key(path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    let key = seal::signing_key_from_seed(seed);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(seal::signing_key_file(&key).as_bytes()))
+        .map_err(|e| format!("{path}: {e}"))?;
+    let public = format!("{path}.pub");
+    std::fs::write(&public, seal::verifying_key_file(&key.verifying_key()))
+        .map_err(|e| format!("{public}: {e}"))?;
+    Ok(public)
+}
+
 fn main() -> ExitCode {
+    let mut raw = std::env::args().skip(1);
+    if let (Some(flag), Some(path), None) = (raw.next(), raw.next(), raw.next()) {
+        if flag == "--generate-key" {
+            return match generate_key(&path) {
+                Ok(public) => {
+                    println!("signing key {path}, public key {public}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("mail-journal-proxy: {e}");
+                    ExitCode::from(EX_OSERR)
+                }
+            };
+        }
+    }
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) if e.is_empty() => {
