@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use mail_journal::render::{self, Rendered};
+use mail_journal::seal::Obligations;
 use mail_journal::{
     Address, Decision, Envelope, Origin, Policy, PolicyConfig, Recipient, ReversePath, SmtpReply,
     Timestamp,
@@ -190,6 +191,12 @@ pub fn outputs(
 /// The decision's rows for the Exchange 2013+ message tracking log (CSV).
 pub fn tracking_rows(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
     render::tracking_log::csv(policy, envelope, decision)
+}
+
+/// What the decision obliges the store to seal: archive records, journal copies,
+/// tracking rows.
+pub fn obligations(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Obligations {
+    Obligations::from_decision(policy, envelope, decision)
 }
 
 /// The preamble of a new tracking log file.

@@ -135,6 +135,14 @@ impl Shared {
                     recipients: o.recipients.iter().map(|r| r.address.to_string()).collect(),
                     reply: acc.reply,
                     queue_id: acc.queue_id,
+                    // A journal copy's hand-over is sealed under the sender the
+                    // decision's obligations name (the address, without brackets).
+                    journal: match (&o.kind, o.reverse_path.address()) {
+                        (OutputKind::Journal { .. }, Some(a)) => {
+                            Some((a.to_string(), o.message.clone()))
+                        }
+                        _ => None,
+                    },
                 }),
                 Err(e) => {
                     tracing::error!(
@@ -156,14 +164,19 @@ impl Shared {
         let record = Record {
             envelope_id: id.clone(),
             received_at: now,
+            message: envelope.message().clone(),
+            obligations: engine::obligations(policy, &envelope, &decision),
             archive,
             tracking: engine::tracking_rows(policy, &envelope, &decision),
             handovers,
         };
-        if let Err(e) = self.store.commit(&record).await {
-            tracing::error!(envelope_id = %id, error = %e, "store failed; the client is told to retry");
-            return temp("4.3.0 Error: cannot store the message records, try again later");
-        }
+        let committed = match self.store.commit(&record).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(envelope_id = %id, error = %e, "store failed; the client is told to retry");
+                return temp("4.3.0 Error: cannot store the message records, try again later");
+            }
+        };
         let queued: Vec<&str> = record
             .handovers
             .iter()
@@ -177,6 +190,7 @@ impl Shared {
             recipients = envelope.recipients().len(),
             copies = record.handovers.len(),
             archived = record.archive.len(),
+            sealed_at = committed.seq,
             queued = %queued.join(","),
             "accepted"
         );

@@ -6,19 +6,22 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mail_journal::seal;
 use mail_journal_proxy::engine::{self, ListenerOrigin};
 use mail_journal_proxy::forward::{ForwardConfig, Forwarder};
 use mail_journal_proxy::listener::{Listener, Shared};
 use mail_journal_proxy::reload::{self, PolicyHandle};
 use mail_journal_proxy::session::SessionConfig;
-use mail_journal_proxy::store::Store;
+use mail_journal_proxy::store::{SealConfig, Store};
 use tokio::signal::unix::{SignalKind, signal};
 
 const USAGE: &str =
     "usage: mail-journal-proxy --policy FILE --reinject ADDR --store DIR --node NAME
          [--listen-inbound ADDR=CONNECTOR]... [--listen-submitted ADDR]...
          [--hostname NAME] [--max-message-size BYTES] [--max-connections N]
-         [--threads N] [--drain-timeout SECONDS] [--reinject-idle SECONDS]";
+         [--threads N] [--drain-timeout SECONDS] [--reinject-idle SECONDS]
+         [--checkpoint-every N] [--signing-key FILE]
+       mail-journal-proxy --generate-key FILE";
 
 const EX_USAGE: u8 = 64;
 const EX_SOFTWARE: u8 = 70;
@@ -39,6 +42,8 @@ struct Args {
     threads: usize,
     drain_timeout: Duration,
     reinject_idle: Duration,
+    checkpoint_every: u64,
+    signing_key: Option<PathBuf>,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -59,6 +64,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         threads: 1,
         drain_timeout: Duration::from_secs(120),
         reinject_idle: Duration::from_secs(5),
+        checkpoint_every: 1000,
+        signing_key: None,
     };
     let addr = |flag: &str, v: &str| -> Result<SocketAddr, String> {
         v.parse()
@@ -95,6 +102,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--threads" => a.threads = num(&flag, &v)?.clamp(1, 64) as usize,
             "--drain-timeout" => a.drain_timeout = Duration::from_secs(num(&flag, &v)?),
             "--reinject-idle" => a.reinject_idle = Duration::from_secs(num(&flag, &v)?),
+            "--checkpoint-every" => a.checkpoint_every = num(&flag, &v)?,
+            "--signing-key" => a.signing_key = Some(PathBuf::from(v)),
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -109,7 +118,45 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(a)
 }
 
+/// `--generate-key FILE`: a new Ed25519 signing key (seed from the operating system's
+/// random source) in FILE (mode 0600), its public key in FILE.pub for auditors.
+fn generate_key(path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    let key = seal::signing_key_from_seed(seed);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(seal::signing_key_file(&key).as_bytes()))
+        .map_err(|e| format!("{path}: {e}"))?;
+    let public = format!("{path}.pub");
+    std::fs::write(&public, seal::verifying_key_file(&key.verifying_key()))
+        .map_err(|e| format!("{public}: {e}"))?;
+    Ok(public)
+}
+
 fn main() -> ExitCode {
+    let mut raw = std::env::args().skip(1);
+    if let (Some(flag), Some(path), None) = (raw.next(), raw.next(), raw.next()) {
+        if flag == "--generate-key" {
+            return match generate_key(&path) {
+                Ok(public) => {
+                    println!("signing key {path}, public key {public}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("mail-journal-proxy: {e}");
+                    ExitCode::from(EX_OSERR)
+                }
+            };
+        }
+    }
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) if e.is_empty() => {
@@ -164,13 +211,44 @@ async fn run(args: Args) -> ExitCode {
     for w in engine::audit(&policy.current()) {
         tracing::warn!(audit = %w, "policy audit");
     }
-    let store = match Store::open(&args.store, &args.node) {
+    let signing_key = match &args.signing_key {
+        None => None,
+        Some(path) => {
+            let key = std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| seal::parse_signing_key(&text).map_err(|e| e.to_string()));
+            match key {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    tracing::error!(file = %path.display(), error = %e, "cannot read the signing key");
+                    return ExitCode::from(EX_CONFIG);
+                }
+            }
+        }
+    };
+    let seal_config = SealConfig {
+        checkpoint_every: args.checkpoint_every,
+        signing_key,
+    };
+    let store = match Store::open(&args.store, &args.node, &seal_config) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot open the store");
             return ExitCode::from(EX_CONFIG);
         }
     };
+    let r = store.recovered();
+    tracing::info!(
+        node = %args.node,
+        seq = r.seq,
+        chain_bytes_cut = r.chain_bytes_cut,
+        messages_cut = %r.messages_cut.join(","),
+        rolled_forward = r.rolled_forward,
+        archive_quarantined = r.archive_quarantined,
+        tracking_bytes_quarantined = r.tracking_bytes_quarantined,
+        signed = seal_config.signing_key.is_some(),
+        "chain opened"
+    );
     let hostname = args.hostname.clone().unwrap_or_else(|| args.node.clone());
     let session = Arc::new(SessionConfig {
         hostname: hostname.as_str().into(),
@@ -239,6 +317,8 @@ async fn run(args: Args) -> ExitCode {
         Ok(_) => tracing::info!("drained: every session finished"),
         Err(_) => tracing::error!(timeout_s = args.drain_timeout.as_secs(), "drain timed out"),
     }
+    // The chain ends on a checkpoint, so a clean stop is visible in it.
+    shared.store.close().await;
     code
 }
 

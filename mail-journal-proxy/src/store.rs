@@ -1,30 +1,58 @@
-//! The store: archive records and the daily tracking log, durable before the `250`.
+//! The store: archive records, the daily tracking log and the node's hash chain, durable
+//! and sealed before the `250`.
 //!
-//! Layout (fixed; the auditor's verifier reads it):
+//! Layout (fixed; `mail-journal-verify` reads it):
 //!
 //! ```text
-//! <store>/archive/<storage key>                  archive records
+//! <store>/archive/<storage key>                  archive records, each sealed
 //! <store>/tracking/MSGTRK<YYYYMMDD>-<node>.LOG   daily CSV tracking log, preamble lines start with '#'
-//! <store>/seal/<node>.chain                      (later) a hash chain of every record written
+//! <store>/seal/<node>.chain                      the node's hash chain, one JSON entry a line
+//! <store>/incoming/<node>/                       archive records written, not yet sealed
+//! <store>/quarantine/<node>/                     what a crash left written but not sealed
 //! ```
 //!
 //! [`Store::commit`] takes everything one message left behind — its archive records, its
 //! tracking rows, and the hand-overs of its copies with the re-injection listener's
-//! replies — and returns only when all of it is on disk:
+//! replies — and returns only when all of it is on disk and sealed:
 //!
-//! * an archive record is written to a temporary file (`.<name>.tmp-…`, same directory),
-//!   `fsync`ed, renamed to its storage key, and its directory `fsync`ed (and the parent
-//!   of every directory created for it), so a reader never sees half a record;
-//! * tracking rows are appended by one writer thread that batches the rows of concurrent
-//!   messages and `fdatasync`s once per batch (group commit); each message learns the
-//!   byte range its rows occupy. A new day's file starts with the CSV preamble; a torn
-//!   last line left by a crash is terminated before anything is appended.
+//! 1. each archive record is written to `incoming/<node>/<envelope id>.<n>.eml` and
+//!    `fsync`ed (with its directory);
+//! 2. one writer thread takes the messages of concurrent sessions in batches (group
+//!    commit): it appends their tracking rows to the day's log and `fdatasync`s it, then
+//!    seals each message through the library's [`Chain`] — its `decision` with the
+//!    obligations, each `archive` record, its `tracking` byte range, each journal
+//!    copy's `handover` with the listener's reply (`250 2.0.0 Ok: queued as …`) — the
+//!    entries of one message together, appends the batch's lines to
+//!    `seal/<node>.chain` in one write and `fdatasync`s it;
+//! 3. each archive record is renamed from `incoming/` to its storage key under
+//!    `archive/`, and the directories are `fsync`ed;
 //!
-//! Sealing (to come) plugs in at the same point: the writer thread, after the tracking
-//! `fdatasync` of a batch, appends one chain entry per [`Record`] — the hashes of its
-//! archive records' bytes, its tracking [`LogRange`], and each [`HandOverRecord`] (kind,
-//! recipients, reply, queue id) — to `seal/<node>.chain` and `fdatasync`s it before the
-//! commit returns, so the `250` still comes only after the seal is durable.
+//! and only then does the session answer `250`. So `archive/` holds only sealed records,
+//! and every byte of a tracking log (but its `#` preamble) lies in a sealed range.
+//!
+//! # Recovery after a crash
+//!
+//! [`Store::open`] reads the end of the chain (its last MiB) with [`Chain::recover`]
+//! before it takes any mail:
+//!
+//! * a torn last line, and the lines of a last message whose sealing was cut (a message
+//!   never acknowledged), are cut from the chain and kept in `quarantine/<node>/`;
+//! * archive records sealed in the kept tail but still in `incoming/` (the crash came
+//!   between the chain's `fdatasync` and the rename) are moved to their storage keys:
+//!   that message is complete, though its client may not have seen the `250` and may
+//!   send it again (a duplicate, as with any SMTP server that crashes after accepting);
+//! * every other file left in `incoming/` was never sealed: it goes to the quarantine;
+//! * tracking rows after the last sealed range of a log (and, in a log of a later day
+//!   than any sealed range, everything after the preamble) were never sealed: they are
+//!   cut from the log and kept in the quarantine.
+//!
+//! The chain then continues from its last kept entry with a `resume` checkpoint. A
+//! message is thus either fully sealed or was never accepted; the quarantine is outside
+//! what the verifier reads, and nothing in it was acknowledged to a client.
+//!
+//! If appending to the chain fails while running, the in-memory chain has moved past
+//! the file: the store refuses every further message (`451`) until the daemon is
+//! restarted and recovers from the file.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -32,14 +60,47 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
+use bytes::Bytes;
 use mail_journal::Timestamp;
 use mail_journal::render::Rendered;
+use mail_journal::seal::{Chain, ChainConfig, Lines, Obligations, SigningKey};
 use tokio::sync::oneshot;
 
 use crate::engine;
 
-/// The hand-over of one copy, as it will be sealed.
+/// How the node seals: checkpoints and their signing key.
+#[derive(Clone, Debug)]
+pub struct SealConfig {
+    /// A checkpoint after every this many entries (0: only at start, day end and
+    /// shutdown).
+    pub checkpoint_every: u64,
+    /// The Ed25519 key that signs every checkpoint, if any.
+    pub signing_key: Option<SigningKey>,
+}
+
+impl Default for SealConfig {
+    /// A checkpoint every 1 000 entries, unsigned.
+    fn default() -> Self {
+        SealConfig {
+            checkpoint_every: 1000,
+            signing_key: None,
+        }
+    }
+}
+
+impl SealConfig {
+    fn chain_config(&self) -> ChainConfig {
+        let c = ChainConfig::new().checkpoint_every(self.checkpoint_every);
+        match &self.signing_key {
+            Some(k) => c.signing_key(k.clone()),
+            None => c,
+        }
+    }
+}
+
+/// The hand-over of one copy, as it is logged and (for a journal copy) sealed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HandOverRecord {
     /// The output kind (`delivery`, `transfer`, `journal`, `dsn`).
@@ -52,6 +113,9 @@ pub struct HandOverRecord {
     pub reply: String,
     /// Postfix's queue id, when the reply named one.
     pub queue_id: Option<String>,
+    /// For a journal copy: the journal-NDR address it was sent from, as the decision's
+    /// obligations name it, and the bytes handed over. Only these hand-overs are sealed.
+    pub journal: Option<(String, Rendered)>,
 }
 
 /// Everything one message leaves in the store.
@@ -61,7 +125,11 @@ pub struct Record {
     pub envelope_id: String,
     /// When it was received (names the day's tracking log).
     pub received_at: Timestamp,
-    /// Archive records: storage key and bytes.
+    /// The message as received (its SHA-256 is sealed in the decision entry).
+    pub message: Bytes,
+    /// What the decision obliges: archive keys, journal copies, tracking rows.
+    pub obligations: Obligations,
+    /// Archive records: storage key (relative to `archive/`) and bytes.
     pub archive: Vec<(String, Rendered)>,
     /// Its tracking rows (CSV, no preamble).
     pub tracking: Rendered,
@@ -87,6 +155,25 @@ pub struct Committed {
     pub archive: Vec<PathBuf>,
     /// The tracking rows.
     pub tracking: LogRange,
+    /// The sequence number of the message's `decision` entry in the chain.
+    pub seq: u64,
+}
+
+/// What [`Store::open`] did to recover from a crash.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// The chain's last sequence number after recovery.
+    pub seq: u64,
+    /// Bytes cut from the end of the chain (a torn line, an interrupted message).
+    pub chain_bytes_cut: u64,
+    /// Messages whose entries were cut.
+    pub messages_cut: Vec<String>,
+    /// Sealed archive records moved from `incoming/` to their storage keys.
+    pub rolled_forward: u64,
+    /// Unsealed archive records moved to the quarantine.
+    pub archive_quarantined: u64,
+    /// Unsealed tracking bytes cut from the logs into the quarantine.
+    pub tracking_bytes_quarantined: u64,
 }
 
 /// A store operation that failed; the message must not be acknowledged.
@@ -106,9 +193,28 @@ pub enum StoreError {
     /// The node name cannot be part of a file name.
     #[error("node name {0:?} must be 1-64 letters, digits, '-', '_' or '.'")]
     BadNode(String),
-    /// The tracking log writer stopped (an earlier panic or shutdown).
-    #[error("the tracking log writer is not running")]
+    /// The writer stopped (an earlier panic or shutdown).
+    #[error("the store's writer is not running")]
     WriterGone,
+    /// The chain cannot be resumed (it needs a human and the verifier).
+    #[error("cannot resume the chain {}: {reason}", path.display())]
+    Resume {
+        /// The chain file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A message could not be sealed.
+    #[error("envelope {envelope}: cannot seal: {reason}")]
+    Seal {
+        /// The envelope id.
+        envelope: String,
+        /// Why.
+        reason: String,
+    },
+    /// Appending to the chain failed earlier: nothing is sealed until a restart.
+    #[error("the chain stopped after a write failure ({0}); restart the daemon to recover")]
+    ChainStopped(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -118,53 +224,86 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     }
 }
 
-struct TrackingJob {
-    received_at: Timestamp,
-    rows: Rendered,
-    done: oneshot::Sender<Result<LogRange, StoreError>>,
+struct CommitJob {
+    record: Record,
+    done: oneshot::Sender<Result<(LogRange, u64), StoreError>>,
+}
+
+enum Job {
+    Commit(Box<CommitJob>),
+    Close(oneshot::Sender<()>),
 }
 
 /// The store under one directory, for one node.
 #[derive(Debug)]
 pub struct Store {
     archive: PathBuf,
-    writer: mpsc::Sender<TrackingJob>,
+    incoming: PathBuf,
+    writer: mpsc::Sender<Job>,
     tmp_seq: Arc<AtomicU64>,
+    recovered: Recovered,
+}
+
+fn valid_node(node: &str) -> bool {
+    !node.is_empty()
+        && node.len() <= 64
+        && node
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !node.starts_with('.')
 }
 
 impl Store {
-    /// Opens (creating its directories) the store at `root` for node `node`, and starts
-    /// the tracking log writer thread.
-    pub fn open(root: &Path, node: &str) -> Result<Store, StoreError> {
-        let valid = !node.is_empty()
-            && node.len() <= 64
-            && node
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && !node.starts_with('.');
-        if !valid {
+    /// Opens (creating its directories) the store at `root` for node `node`, recovers
+    /// from a crash (see the module documentation), and starts the writer thread.
+    pub fn open(root: &Path, node: &str, seal: &SealConfig) -> Result<Store, StoreError> {
+        if !valid_node(node) {
             return Err(StoreError::BadNode(node.to_owned()));
         }
         let archive = root.join("archive");
         let tracking = root.join("tracking");
-        for d in [root, &archive, &tracking] {
+        let seal_dir = root.join("seal");
+        let incoming = root.join("incoming").join(node);
+        let quarantine = root.join("quarantine").join(node);
+        for d in [root, &archive, &tracking, &seal_dir, &incoming] {
             fs::create_dir_all(d).map_err(io_err(d))?;
         }
+        let dirs = Dirs {
+            root: root.to_owned(),
+            archive: archive.clone(),
+            tracking: tracking.clone(),
+            incoming: incoming.clone(),
+            quarantine,
+            node: node.to_owned(),
+        };
+        let (chain, chain_file, chain_path, recovered) = recover(&dirs, seal)?;
         let (tx, rx) = mpsc::channel();
         let mut w = Writer {
             dir: tracking,
             node: node.to_owned(),
             open: HashMap::new(),
+            chain,
+            chain_file,
+            chain_path,
+            stopped: None,
+            last_time: None,
         };
         std::thread::Builder::new()
-            .name("tracking-log".into())
+            .name("store-writer".into())
             .spawn(move || w.run(&rx))
             .map_err(io_err(root))?;
         Ok(Store {
             archive,
+            incoming,
             writer: tx,
             tmp_seq: Arc::new(AtomicU64::new(0)),
+            recovered,
         })
+    }
+
+    /// What [`Store::open`] recovered.
+    pub fn recovered(&self) -> &Recovered {
+        &self.recovered
     }
 
     /// The tracking log file of a day and node.
@@ -173,34 +312,63 @@ impl Store {
         format!("MSGTRK{y:04}{m:02}{d:02}-{node}.LOG")
     }
 
-    /// Makes a message's records durable (see the module documentation).
+    /// Makes a message's records durable and sealed (see the module documentation).
     pub async fn commit(&self, record: &Record) -> Result<Committed, StoreError> {
-        let (done, rx) = oneshot::channel();
-        self.writer
-            .send(TrackingJob {
-                received_at: record.received_at,
-                rows: record.tracking.clone(),
-                done,
-            })
-            .map_err(|_| StoreError::WriterGone)?;
-        let archive = self.archive.clone();
-        let items = record.archive.clone();
-        let seq = self.tmp_seq.clone();
-        let archive = if items.is_empty() {
-            // Nothing to archive: no hop to the blocking pool.
+        for (key, _) in &record.archive {
+            safe_key(key)?;
+        }
+        // 1. The archive records, into incoming/.
+        let incoming = if record.archive.is_empty() {
             Vec::new()
         } else {
-            let written = tokio::task::spawn_blocking(move || {
-                items
-                    .iter()
-                    .map(|(key, bytes)| write_archive(&archive, key, bytes, &seq))
-                    .collect::<Result<Vec<_>, _>>()
-            });
-            written.await.map_err(|_| StoreError::WriterGone)??
+            let dir = self.incoming.clone();
+            let items = record.archive.clone();
+            let id = record.envelope_id.clone();
+            let seq = self.tmp_seq.clone();
+            tokio::task::spawn_blocking(move || write_incoming(&dir, &id, &items, &seq))
+                .await
+                .map_err(|_| StoreError::WriterGone)??
         };
-        let tracking = rx.await;
-        let tracking = tracking.map_err(|_| StoreError::WriterGone)??;
-        Ok(Committed { archive, tracking })
+        // 2. Tracking rows and the seal, by the writer.
+        let (done, rx) = oneshot::channel();
+        self.writer
+            .send(Job::Commit(Box::new(CommitJob {
+                record: record.clone(),
+                done,
+            })))
+            .map_err(|_| StoreError::WriterGone)?;
+        let (tracking, seq) = rx.await.map_err(|_| StoreError::WriterGone)??;
+        // 3. Sealed: to the storage keys.
+        let archive = if incoming.is_empty() {
+            Vec::new()
+        } else {
+            let root = self.archive.clone();
+            let moves: Vec<(PathBuf, String)> = incoming
+                .into_iter()
+                .zip(record.archive.iter().map(|(k, _)| k.clone()))
+                .collect();
+            tokio::task::spawn_blocking(move || {
+                moves
+                    .iter()
+                    .map(|(from, key)| move_into_archive(&root, from, key))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .map_err(|_| StoreError::WriterGone)??
+        };
+        Ok(Committed {
+            archive,
+            tracking,
+            seq,
+        })
+    }
+
+    /// Ends the chain on a checkpoint (at shutdown) and stops the writer.
+    pub async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.writer.send(Job::Close(tx)).is_ok() {
+            let _ = rx.await;
+        }
     }
 }
 
@@ -227,16 +395,54 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(io_err(dir))
 }
 
-fn write_archive(
-    root: &Path,
-    key: &str,
-    bytes: &Rendered,
+/// The name of a message's `n`th archive record in `incoming/`.
+fn incoming_name(envelope_id: &str, n: usize) -> String {
+    format!("{envelope_id}.{n}.eml")
+}
+
+/// Writes a message's archive records to `incoming/`, `fsync`ed with the directory.
+fn write_incoming(
+    dir: &Path,
+    envelope_id: &str,
+    items: &[(String, Rendered)],
     seq: &AtomicU64,
-) -> Result<PathBuf, StoreError> {
+) -> Result<Vec<PathBuf>, StoreError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (n, (_, bytes)) in items.iter().enumerate() {
+        let path = dir.join(incoming_name(envelope_id, n));
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            incoming_name(envelope_id, n),
+            seq.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = (|| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(io_err(&tmp))?;
+            for c in bytes.chunks() {
+                f.write_all(c).map_err(io_err(&tmp))?;
+            }
+            f.sync_all().map_err(io_err(&tmp))?;
+            fs::rename(&tmp, &path).map_err(io_err(&path))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        out.push(path);
+    }
+    sync_dir(dir)?;
+    Ok(out)
+}
+
+/// Renames a sealed record from `incoming/` to `archive/<key>`, creating its
+/// directories, and `fsync`s every directory whose entries changed.
+fn move_into_archive(root: &Path, from: &Path, key: &str) -> Result<PathBuf, StoreError> {
     let rel = safe_key(key)?;
     let path = root.join(rel);
     let parent = path.parent().unwrap_or(root).to_owned();
-    // Create the missing directories one by one, remembering whose entries to fsync.
     let mut created = Vec::new();
     let mut dir = root.to_owned();
     if let Some(rel_parent) = rel.parent() {
@@ -250,92 +456,398 @@ fn write_archive(
             dir = next;
         }
     }
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| StoreError::BadKey(key.to_owned()))?;
-    let tmp = parent.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        seq.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(io_err(&tmp))?;
-        for c in bytes.chunks() {
-            f.write_all(c).map_err(io_err(&tmp))?;
-        }
-        f.sync_all().map_err(io_err(&tmp))?;
-        fs::rename(&tmp, &path).map_err(io_err(&path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
+    fs::rename(from, &path).map_err(io_err(&path))?;
     sync_dir(&parent)?;
     for d in created.iter().rev() {
         sync_dir(d)?;
     }
+    if let Some(src) = from.parent() {
+        sync_dir(src)?;
+    }
     Ok(path)
 }
 
-/// The tracking log writer: owns the open day files.
+struct Dirs {
+    root: PathBuf,
+    archive: PathBuf,
+    tracking: PathBuf,
+    incoming: PathBuf,
+    quarantine: PathBuf,
+    node: String,
+}
+
+/// How much of the chain's end recovery reads: enough for the entries of any message.
+const TAIL: u64 = 1 << 20;
+
+/// Copies `bytes` to a new file in the quarantine, `fsync`ed.
+fn quarantine(dirs: &Dirs, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    fs::create_dir_all(&dirs.quarantine).map_err(io_err(&dirs.quarantine))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    let path = dirs.quarantine.join(format!("{stamp}-{name}"));
+    let mut f = File::create(&path).map_err(io_err(&path))?;
+    f.write_all(bytes).map_err(io_err(&path))?;
+    f.sync_all().map_err(io_err(&path))?;
+    sync_dir(&dirs.quarantine)
+}
+
+/// Cuts a file to `len` bytes, keeping what is cut in the quarantine.
+fn cut_file(dirs: &Dirs, path: &Path, len: u64, name: &str) -> Result<u64, StoreError> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io_err(path))?;
+    let size = f.metadata().map_err(io_err(path))?.len();
+    if size <= len {
+        return Ok(0);
+    }
+    let mut rest = Vec::new();
+    f.seek(SeekFrom::Start(len)).map_err(io_err(path))?;
+    f.read_to_end(&mut rest).map_err(io_err(path))?;
+    quarantine(dirs, name, &rest)?;
+    f.set_len(len).map_err(io_err(path))?;
+    f.sync_all().map_err(io_err(path))?;
+    Ok(size - len)
+}
+
+/// The length of a tracking log's `#` preamble lines.
+fn preamble_len(bytes: &[u8]) -> u64 {
+    let mut len = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        if !line.starts_with(b"#") || !line.ends_with(b"\n") {
+            break;
+        }
+        len += line.len() as u64;
+    }
+    len
+}
+
+/// Recovery at start (see the module documentation): the chain, the chain file open for
+/// appending, its path, and what was done.
+fn recover(
+    dirs: &Dirs,
+    seal: &SealConfig,
+) -> Result<(Chain, File, PathBuf, Recovered), StoreError> {
+    let node = &dirs.node;
+    let path = dirs.root.join(mail_journal::seal::chain_path(node));
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    let size = file.metadata().map_err(io_err(&path))?.len();
+    let from = size.saturating_sub(TAIL);
+    let mut tail = Vec::new();
+    file.seek(SeekFrom::Start(from)).map_err(io_err(&path))?;
+    file.read_to_end(&mut tail).map_err(io_err(&path))?;
+    // A suffix must start at a line boundary.
+    let skip = if from == 0 {
+        0
+    } else {
+        tail.iter()
+            .position(|&b| b == b'\n')
+            .map_or(tail.len(), |i| i + 1)
+    };
+    let tail = tail.get(skip..).unwrap_or_default();
+    let base = from + skip as u64;
+    let r = Chain::recover(node, seal.chain_config(), tail).map_err(|e| StoreError::Resume {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut done = Recovered {
+        messages_cut: r.cut_messages.clone(),
+        ..Recovered::default()
+    };
+    if r.keep < tail.len() {
+        let cut = tail.get(r.keep..).unwrap_or_default();
+        quarantine(dirs, &format!("{node}.chain-tail"), cut)?;
+        file.set_len(base + r.keep as u64).map_err(io_err(&path))?;
+        file.sync_all().map_err(io_err(&path))?;
+        done.chain_bytes_cut = cut.len() as u64;
+    }
+    sync_dir(&dirs.root.join("seal"))?;
+
+    // Sealed records still in incoming/: finish their move.
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for a in &r.archive {
+        let n = index.entry(a.envelope.as_str()).or_insert(0);
+        let name = incoming_name(&a.envelope, *n);
+        *n += 1;
+        let Some(key) = a.key.strip_prefix("archive/") else {
+            continue;
+        };
+        let from = dirs.incoming.join(&name);
+        if from.exists() && !dirs.archive.join(key).exists() {
+            move_into_archive(&dirs.archive, &from, key)?;
+            done.rolled_forward += 1;
+        }
+    }
+    // Everything else in incoming/ was never sealed.
+    let entries = fs::read_dir(&dirs.incoming).map_err(io_err(&dirs.incoming))?;
+    for entry in entries {
+        let entry = entry.map_err(io_err(&dirs.incoming))?;
+        let p = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let bytes = fs::read(&p).map_err(io_err(&p))?;
+        quarantine(dirs, &format!("incoming-{name}"), &bytes)?;
+        fs::remove_file(&p).map_err(io_err(&p))?;
+        done.archive_quarantined += 1;
+    }
+    sync_dir(&dirs.incoming)?;
+
+    // Tracking rows after the last sealed range of each log of this node.
+    if r.chain.seq() > 0 {
+        let newest = r.tracking_ends.keys().next_back().cloned();
+        let suffix = format!("-{node}.LOG");
+        let entries = fs::read_dir(&dirs.tracking).map_err(io_err(&dirs.tracking))?;
+        let mut logs = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err(&dirs.tracking))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("MSGTRK") && name.ends_with(&suffix) {
+                logs.push(name);
+            }
+        }
+        logs.sort();
+        for name in logs {
+            let key = format!("tracking/{name}");
+            let p = dirs.tracking.join(&name);
+            let end = match r.tracking_ends.get(&key) {
+                Some(end) => *end,
+                // A later day than any sealed range: only its preamble was sealed-free.
+                None if newest.as_ref().is_none_or(|n| key > *n) => {
+                    preamble_len(&fs::read(&p).map_err(io_err(&p))?)
+                }
+                None => continue,
+            };
+            done.tracking_bytes_quarantined += cut_file(dirs, &p, end, &name)?;
+        }
+    }
+    done.seq = r.chain.seq();
+    Ok((r.chain, file, path, done))
+}
+
+/// The writer thread: owns the open day files and the chain.
 struct Writer {
     dir: PathBuf,
     node: String,
     open: HashMap<String, (File, u64)>,
+    chain: Chain,
+    chain_file: File,
+    chain_path: PathBuf,
+    /// Set when appending to the chain failed: nothing more is sealed.
+    stopped: Option<String>,
+    last_time: Option<Timestamp>,
 }
 
 impl Writer {
-    fn run(&mut self, rx: &mpsc::Receiver<TrackingJob>) {
-        while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while batch.len() < 512 {
-                match rx.try_recv() {
-                    Ok(j) => batch.push(j),
-                    Err(_) => break,
-                }
-            }
-            let mut results = Vec::with_capacity(batch.len());
-            let mut touched: Vec<String> = Vec::new();
-            for job in &batch {
-                let name = Store::tracking_file_name(job.received_at, &self.node);
-                let r = self.append(&name, job.received_at, &job.rows);
-                if r.is_ok() && !touched.contains(&name) {
-                    touched.push(name);
-                }
-                results.push(r);
-            }
-            let mut sync_failed: Vec<(String, String)> = Vec::new();
-            for name in &touched {
-                if let Some((f, _)) = self.open.get(name) {
-                    if let Err(e) = f.sync_data() {
-                        sync_failed.push((name.clone(), e.to_string()));
-                        // Reopen next time: the file's state is unknown.
-                        self.open.remove(name);
+    /// The time for entries: now, never before the last entry's.
+    fn now(&mut self) -> Timestamp {
+        let now = engine::now();
+        let t = match self.last_time {
+            Some(last) if last.unix_seconds() > now.unix_seconds() => last,
+            _ => now,
+        };
+        self.last_time = Some(t);
+        t
+    }
+
+    fn run(&mut self, rx: &mpsc::Receiver<Job>) {
+        loop {
+            let first = match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(j) => j,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // A day with entries gets its checkpoint soon after midnight.
+                    let now = self.now();
+                    if let Ok(Some(lines)) = self.chain.close_day(now) {
+                        let _ = self.append_chain(&[&lines]);
                     }
+                    continue;
+                }
+                // The store was dropped without `close`: stop without a checkpoint,
+                // as a crash would (the next start resumes either way).
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            let mut batch = Vec::new();
+            let mut close = Vec::new();
+            let mut next = Some(first);
+            while let Some(j) = next.take() {
+                match j {
+                    Job::Commit(c) => batch.push(*c),
+                    Job::Close(tx) => close.push(tx),
+                }
+                if batch.len() < 512 {
+                    next = rx.try_recv().ok();
                 }
             }
-            for (job, mut r) in batch.into_iter().zip(results) {
-                if let Ok(range) = &r {
-                    let name = range
-                        .file
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .unwrap_or_default();
-                    if let Some((_, why)) = sync_failed.iter().find(|(n, _)| n == name) {
-                        r = Err(StoreError::Io {
-                            path: range.file.clone(),
-                            source: io::Error::other(why.clone()),
-                        });
-                    }
+            self.commit_batch(batch);
+            if !close.is_empty() {
+                self.close();
+                for tx in close {
+                    let _ = tx.send(());
                 }
-                let _ = job.done.send(r);
+                return;
             }
         }
+    }
+
+    /// Ends the chain on a checkpoint.
+    fn close(&mut self) {
+        if self.stopped.is_some() {
+            return;
+        }
+        let now = self.now();
+        match self.chain.checkpoint(now) {
+            Ok(lines) => {
+                let _ = self.append_chain(&[&lines]);
+            }
+            Err(e) => tracing::error!(error = %e, "cannot write the closing checkpoint"),
+        }
+    }
+
+    /// Appends lines to the chain and `fdatasync`s it; logs the checkpoints' anchor
+    /// lines (to be anchored outside the node).
+    fn append_chain(&mut self, lines: &[&Lines]) -> Result<(), StoreError> {
+        if let Some(why) = &self.stopped {
+            return Err(StoreError::ChainStopped(why.clone()));
+        }
+        let mut buf = Vec::with_capacity(lines.iter().map(|l| l.as_bytes().len()).sum());
+        for l in lines {
+            buf.extend_from_slice(l.as_bytes());
+        }
+        let r = self
+            .chain_file
+            .write_all(&buf)
+            .and_then(|()| self.chain_file.sync_data());
+        if let Err(e) = r {
+            let why = format!("{}: {e}", self.chain_path.display());
+            tracing::error!(error = %why, "appending to the chain failed; sealing stops until a restart");
+            self.stopped = Some(why.clone());
+            return Err(StoreError::ChainStopped(why));
+        }
+        for l in lines {
+            for cp in l.checkpoints() {
+                tracing::info!(anchor = %cp.anchor_line(), "checkpoint");
+            }
+        }
+        Ok(())
+    }
+
+    fn commit_batch(&mut self, batch: Vec<CommitJob>) {
+        // Tracking rows, then one fdatasync per file touched.
+        let mut results: Vec<Result<LogRange, StoreError>> = Vec::with_capacity(batch.len());
+        let mut touched: Vec<String> = Vec::new();
+        for job in &batch {
+            if let Some(why) = &self.stopped {
+                results.push(Err(StoreError::ChainStopped(why.clone())));
+                continue;
+            }
+            let name = Store::tracking_file_name(job.record.received_at, &self.node);
+            let r = self.append(&name, job.record.received_at, &job.record.tracking);
+            if r.is_ok() && !touched.contains(&name) {
+                touched.push(name);
+            }
+            results.push(r);
+        }
+        let mut sync_failed: Vec<(String, String)> = Vec::new();
+        for name in &touched {
+            if let Some((f, _)) = self.open.get(name) {
+                if let Err(e) = f.sync_data() {
+                    sync_failed.push((name.clone(), e.to_string()));
+                    // Reopen next time: the file's state is unknown.
+                    self.open.remove(name);
+                }
+            }
+        }
+        // The seal: each message's entries together, the batch in one write.
+        let now = self.now();
+        let mut lines: Vec<Lines> = Vec::new();
+        let mut sealed: Vec<Result<(LogRange, u64), StoreError>> = Vec::with_capacity(batch.len());
+        for (job, r) in batch.iter().zip(results) {
+            let r = r.and_then(|range| {
+                let name = range
+                    .file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                if let Some((_, why)) = sync_failed.iter().find(|(n, _)| n == name) {
+                    return Err(StoreError::Io {
+                        path: range.file.clone(),
+                        source: io::Error::other(why.clone()),
+                    });
+                }
+                let seq = self.seal(&job.record, &range, name, now, &mut lines)?;
+                Ok((range, seq))
+            });
+            sealed.push(r);
+        }
+        let refs: Vec<&Lines> = lines.iter().collect();
+        let appended = if refs.is_empty() {
+            Ok(())
+        } else {
+            self.append_chain(&refs)
+        };
+        for (job, r) in batch.into_iter().zip(sealed) {
+            let r = match (&appended, r) {
+                (Err(e), Ok(_)) => Err(StoreError::ChainStopped(e.to_string())),
+                (_, r) => r,
+            };
+            let _ = job.done.send(r);
+        }
+    }
+
+    /// Seals one message: its decision, archive records, tracking range and journal
+    /// hand-overs. Lines are kept even when a later entry fails, so the chain file
+    /// stays linked; the message is then incomplete and not acknowledged.
+    fn seal(
+        &mut self,
+        record: &Record,
+        range: &LogRange,
+        log_name: &str,
+        t: Timestamp,
+        lines: &mut Vec<Lines>,
+    ) -> Result<u64, StoreError> {
+        let err = |e: mail_journal::seal::SealError| StoreError::Seal {
+            envelope: record.envelope_id.clone(),
+            reason: e.to_string(),
+        };
+        let (msg, l) = self
+            .chain
+            .decision(
+                &record.envelope_id,
+                [&record.message[..]],
+                &record.obligations,
+                t,
+            )
+            .map_err(err)?;
+        lines.push(l);
+        for (key, bytes) in &record.archive {
+            let key = format!("archive/{key}");
+            lines.push(
+                self.chain
+                    .archive(&msg, &key, bytes.chunks(), t)
+                    .map_err(err)?,
+            );
+        }
+        let log = format!("tracking/{log_name}");
+        lines.push(
+            self.chain
+                .tracking(&msg, &log, range.offset, record.tracking.chunks(), t)
+                .map_err(err)?,
+        );
+        for h in &record.handovers {
+            if let Some((sender, bytes)) = &h.journal {
+                lines.push(
+                    self.chain
+                        .handover(&msg, sender, &h.reply, bytes.chunks(), t)
+                        .map_err(err)?,
+                );
+            }
+        }
+        Ok(msg.seq())
     }
 
     fn append(
@@ -405,39 +917,91 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
+    use std::collections::BTreeMap;
+
+    use mail_journal::seal::Verifier;
 
     use super::*;
 
-    fn rows(s: &str) -> Rendered {
+    fn rendered(s: &str) -> Rendered {
         Rendered::from_chunks([Bytes::from(s.to_owned())])
     }
 
-    fn record(id: &str, at: i64, archive: Vec<(&str, &str)>, tracking: &str) -> Record {
+    /// A message with its archive records, tracking rows (one row a line) and one
+    /// journal hand-over when `journal` is set.
+    fn record(
+        id: &str,
+        at: i64,
+        archive: Vec<(&str, &str)>,
+        tracking: &str,
+        journal: bool,
+    ) -> Record {
+        let rows = tracking.lines().count() as u64;
+        let keys: Vec<String> = archive
+            .iter()
+            .map(|(k, _)| format!("archive/{k}"))
+            .collect();
+        let senders: Vec<&str> = if journal {
+            vec!["ndr@journal.example"]
+        } else {
+            vec![]
+        };
         Record {
             envelope_id: id.into(),
             received_at: Timestamp::from_unix(at),
+            message: Bytes::from(format!("Subject: {id}\r\n\r\nbody\r\n")),
+            obligations: Obligations::new(keys, senders, rows),
             archive: archive
                 .into_iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_owned(),
-                        Rendered::from_chunks([Bytes::from(v.to_owned())]),
-                    )
-                })
+                .map(|(k, v)| (k.to_owned(), rendered(v)))
                 .collect(),
-            tracking: rows(tracking),
-            handovers: Vec::new(),
+            tracking: rendered(tracking),
+            handovers: if journal {
+                vec![HandOverRecord {
+                    kind: "journal",
+                    reverse_path: "<ndr@journal.example>".into(),
+                    recipients: vec!["j@journal.example".into()],
+                    reply: "250 2.0.0 Ok: queued as 4ABC".into(),
+                    queue_id: Some("4ABC".into()),
+                    journal: Some(("ndr@journal.example".into(), rendered("report"))),
+                }]
+            } else {
+                Vec::new()
+            },
         }
     }
 
     const DAY1: i64 = 1_795_342_443; // 2026-11-22
     const DAY2: i64 = DAY1 + 86_400;
 
+    /// The store's records and chains, as the verifier reads them.
+    fn verify(root: &Path) -> mail_journal::seal::Report {
+        fn walk(root: &Path, rel: &str, out: &mut BTreeMap<String, Vec<u8>>) {
+            let Ok(entries) = fs::read_dir(root.join(rel)) else {
+                return;
+            };
+            for e in entries {
+                let e = e.unwrap();
+                let key = format!("{rel}/{}", e.file_name().to_string_lossy());
+                if e.file_type().unwrap().is_dir() {
+                    walk(root, &key, out);
+                } else {
+                    out.insert(key, fs::read(e.path()).unwrap());
+                }
+            }
+        }
+        let mut store = BTreeMap::new();
+        walk(root, "archive", &mut store);
+        walk(root, "tracking", &mut store);
+        let chain = fs::read(root.join("seal/n.chain")).unwrap();
+        let chain: &'static [u8] = Box::leak(chain.into_boxed_slice());
+        Verifier::new().chain("n", chain).verify(&store)
+    }
+
     #[tokio::test]
-    async fn archive_records_and_tracking_rows() {
+    async fn archive_records_and_tracking_rows_are_sealed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), "node1").unwrap();
+        let store = Store::open(dir.path(), "n", &SealConfig::default()).unwrap();
         let c = store
             .commit(&record(
                 "E1",
@@ -447,6 +1011,7 @@ mod tests {
                     "X-Sender: <bob@x.example>\r\n\r\nhi\r\n",
                 )],
                 "row1\r\n",
+                true,
             ))
             .await
             .unwrap();
@@ -456,46 +1021,58 @@ mod tests {
             fs::read(&rec).unwrap(),
             b"X-Sender: <bob@x.example>\r\n\r\nhi\r\n"
         );
-        let log = dir.path().join("tracking/MSGTRK20261122-node1.LOG");
+        let log = dir.path().join("tracking/MSGTRK20261122-n.LOG");
         assert_eq!(c.tracking.file, log);
         store
-            .commit(&record("E2", DAY1, vec![], "row2\r\n"))
+            .commit(&record("E2", DAY1, vec![], "row2\r\n", false))
             .await
             .unwrap();
         let text = fs::read_to_string(&log).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("#Software:"), "{text}");
-        assert_eq!(
-            lines.iter().filter(|l| l.starts_with("#Fields:")).count(),
-            1
-        );
         assert_eq!(&lines[lines.len() - 2..], ["row1", "row2"]);
-        let got = &fs::read(&log).unwrap()[c.tracking.offset as usize..][..c.tracking.len as usize];
-        assert_eq!(got, b"row1\r\n");
         // Another day, another file with its own preamble.
         let c = store
-            .commit(&record("E3", DAY2, vec![], "row3\r\n"))
+            .commit(&record("E3", DAY2, vec![], "row3\r\n", false))
             .await
             .unwrap();
-        assert!(c.tracking.file.ends_with("MSGTRK20261123-node1.LOG"));
-        assert!(
-            fs::read_to_string(&c.tracking.file)
-                .unwrap()
-                .starts_with("#Software:")
+        assert!(c.tracking.file.ends_with("MSGTRK20261123-n.LOG"));
+        // Nothing is left in incoming/.
+        assert_eq!(
+            fs::read_dir(dir.path().join("incoming/n")).unwrap().count(),
+            0
         );
-        // No temporary files are left behind.
-        let leftovers: Vec<_> = fs::read_dir(rec.parent().unwrap()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1);
+        store.close().await;
+        let report = verify(dir.path());
+        assert!(report.is_clean(), "{:#?}", report.findings);
+        assert_eq!((report.summary.messages, report.summary.complete), (3, 3));
+        assert_eq!(report.summary.journal_copies, 1);
+        let chain = fs::read_to_string(dir.path().join("seal/n.chain")).unwrap();
+        assert!(
+            chain
+                .lines()
+                .next()
+                .unwrap()
+                .contains("\"reason\":\"open\"")
+        );
+        assert!(
+            chain
+                .lines()
+                .last()
+                .unwrap()
+                .contains("\"reason\":\"explicit\"")
+        );
+        assert!(chain.contains("\"reply\":\"250 2.0.0 Ok: queued as 4ABC\""));
     }
 
     #[tokio::test]
     async fn unsafe_keys_and_node_names_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         assert!(matches!(
-            Store::open(dir.path(), "../x"),
+            Store::open(dir.path(), "../x", &SealConfig::default()),
             Err(StoreError::BadNode(_))
         ));
-        let store = Store::open(dir.path(), "n").unwrap();
+        let store = Store::open(dir.path(), "n", &SealConfig::default()).unwrap();
         for key in [
             "../escape.eml",
             "/abs.eml",
@@ -504,7 +1081,7 @@ mod tests {
             "a/.hidden",
         ] {
             let e = store
-                .commit(&record("E", DAY1, vec![(key, "x")], "r\r\n"))
+                .commit(&record("E", DAY1, vec![(key, "x")], "r\r\n", false))
                 .await
                 .unwrap_err();
             assert!(matches!(e, StoreError::BadKey(_)), "{key}: {e}");
@@ -513,29 +1090,111 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_torn_last_line_is_terminated() {
+    async fn a_restart_after_a_crash_leaves_only_whole_messages() {
         let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("tracking")).unwrap();
-        let log = dir
-            .path()
-            .join("tracking")
-            .join(Store::tracking_file_name(Timestamp::from_unix(DAY1), "n"));
-        fs::write(&log, "#Software: x\r\nhalf a ro").unwrap();
-        let store = Store::open(dir.path(), "n").unwrap();
+        let root = dir.path();
+        let key1 = "2026/11/22/a@x.example/E1.eml";
+        let key2 = "2026/11/22/a@x.example/E2.eml";
+        {
+            let store = Store::open(root, "n", &SealConfig::default()).unwrap();
+            store
+                .commit(&record("E1", DAY1, vec![(key1, "rec1")], "row1\r\n", true))
+                .await
+                .unwrap();
+            store
+                .commit(&record("E2", DAY1, vec![(key2, "rec2")], "row2\r\n", true))
+                .await
+                .unwrap();
+            // Dropped without `close`: like a kill, the chain does not end on a checkpoint.
+        }
+        let chain_path = root.join("seal/n.chain");
+        let whole = fs::read(&chain_path).unwrap();
+        let text = String::from_utf8(whole.clone()).unwrap();
+        // The crash: E2's sealing cut in the middle of its hand-over line, E2's record
+        // still in incoming/, and E3's record and rows written but never sealed.
+        let handover = text.rfind("\"kind\":\"handover\"").unwrap();
+        fs::write(&chain_path, &whole[..handover + 10]).unwrap();
+        let archived2 = root.join("archive").join(key2);
+        fs::rename(
+            &archived2,
+            root.join("incoming/n").join(incoming_name("E2", 0)),
+        )
+        .unwrap();
+        fs::write(root.join("incoming/n").join(incoming_name("E3", 0)), "rec3").unwrap();
+        let log = root.join("tracking/MSGTRK20261122-n.LOG");
+        let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(b"row3\r\n").unwrap();
+        drop(f);
+        // A log of a later day with unsealed rows.
+        let log2 = root.join("tracking/MSGTRK20261123-n.LOG");
+        fs::write(&log2, "#Software: x\r\n#Fields: y\r\nrow4\r\n").unwrap();
+
+        let store = Store::open(root, "n", &SealConfig::default()).unwrap();
+        let r = store.recovered().clone();
+        assert_eq!(r.messages_cut, ["E2"]);
+        assert_eq!(r.rolled_forward, 0, "E2 was cut: its record is not sealed");
+        assert_eq!(r.archive_quarantined, 2, "E2's and E3's records");
+        assert_eq!(r.tracking_bytes_quarantined, 18, "row2, row3 and row4");
+        assert_eq!(
+            fs::read_to_string(&log2).unwrap(),
+            "#Software: x\r\n#Fields: y\r\n"
+        );
+        assert!(!archived2.exists());
+        // The chain continues, and E2's retry is sealed as a new message.
         store
-            .commit(&record("E", DAY1, vec![], "whole\r\n"))
+            .commit(&record("E2b", DAY1, vec![(key2, "rec2")], "row2\r\n", true))
             .await
             .unwrap();
-        assert_eq!(
-            fs::read_to_string(&log).unwrap(),
-            "#Software: x\r\nhalf a ro\r\nwhole\r\n"
-        );
+        store.close().await;
+        let report = verify(root);
+        assert!(report.is_clean(), "{:#?}", report.findings);
+        assert_eq!((report.summary.messages, report.summary.complete), (2, 2));
+        let quarantined = fs::read_dir(root.join("quarantine/n")).unwrap().count();
+        assert_eq!(quarantined, 5, "chain tail, two records, two log tails");
+    }
+
+    #[tokio::test]
+    async fn a_sealed_record_left_in_incoming_is_moved_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let key = "2026/11/22/a@x.example/E1.eml";
+        {
+            let store = Store::open(root, "n", &SealConfig::default()).unwrap();
+            store
+                .commit(&record("E1", DAY1, vec![(key, "rec1")], "row1\r\n", true))
+                .await
+                .unwrap();
+        }
+        // The crash came after the chain's fdatasync, before the rename.
+        fs::rename(
+            root.join("archive").join(key),
+            root.join("incoming/n").join(incoming_name("E1", 0)),
+        )
+        .unwrap();
+        let store = Store::open(root, "n", &SealConfig::default()).unwrap();
+        assert_eq!(store.recovered().rolled_forward, 1);
+        assert!(store.recovered().messages_cut.is_empty());
+        assert_eq!(fs::read(root.join("archive").join(key)).unwrap(), b"rec1");
+        store.close().await;
+        let report = verify(root);
+        assert!(report.is_clean(), "{:#?}", report.findings);
+        assert_eq!(report.summary.complete, 1);
     }
 
     #[tokio::test]
     async fn concurrent_commits_keep_their_rows_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path(), "n").unwrap());
+        let store = Arc::new(
+            Store::open(
+                dir.path(),
+                "n",
+                &SealConfig {
+                    checkpoint_every: 10,
+                    signing_key: None,
+                },
+            )
+            .unwrap(),
+        );
         let mut tasks = Vec::new();
         for i in 0..64 {
             let s = store.clone();
@@ -543,7 +1202,13 @@ mod tests {
                 let key = format!("2026/11/22/s{}/E{i}.eml", i % 4);
                 let row = format!("row-{i},{}\r\n", "x".repeat(i * 7));
                 let c = s
-                    .commit(&record(&format!("E{i}"), DAY1, vec![(&key, "rec")], &row))
+                    .commit(&record(
+                        &format!("E{i}"),
+                        DAY1,
+                        vec![(&key, "rec")],
+                        &row,
+                        i % 2 == 0,
+                    ))
                     .await
                     .unwrap();
                 (c, row)
@@ -562,7 +1227,9 @@ mod tests {
             );
             assert_eq!(fs::read(&c.archive[0]).unwrap(), b"rec");
         }
-        let rows = String::from_utf8(bytes).unwrap();
-        assert_eq!(rows.lines().filter(|l| l.starts_with("row-")).count(), 64);
+        store.close().await;
+        let report = verify(dir.path());
+        assert!(report.is_clean(), "{:#?}", report.findings);
+        assert_eq!(report.summary.complete, 64);
     }
 }

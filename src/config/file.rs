@@ -321,9 +321,11 @@ fn merge_directories(
     })
 }
 
-/// `[directory_options]`: how LDIF exports are read.
+/// `[directory_options]`: how LDIF exports are read. Without the `ldif` feature the
+/// options are still parsed (a policy file stays valid), only never used.
 #[derive(Deserialize, Default, Clone, Copy)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "ldif"), allow(dead_code))]
 struct DirectoryOptions {
     #[serde(default)]
     lenient_references: bool,

@@ -244,6 +244,7 @@ mod checkpoint;
 mod entry;
 mod obligations;
 mod paths;
+mod recover;
 mod verify;
 
 pub use chain::{Chain, ChainConfig, Lines, MessageRef, ResumeError, Resumed, SealError};
@@ -255,4 +256,5 @@ pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use entry::Reason;
 pub use obligations::{Obligations, archive_key};
 pub use paths::{chain_path, parse_time, tracking_key, tracking_log_path};
+pub use recover::{Recovery, SealedArchive};
 pub use verify::{Finding, FindingKind, RecordStore, Report, Summary, Verifier};

@@ -11,11 +11,21 @@
   bare, for the report (no wall-clock assert);
 * faults: kill -9 of the daemon during a load (a retrying client: every message it saw
   accepted is delivered and journaled), SIGHUP with a broken policy (service stays up,
-  the log names the field), the re-injection listener down (451, nothing lost).
+  the log names the field), the re-injection listener down (451, nothing lost);
+* seal: after all of that (the kill -9 included), mail-journal-verify over the store
+  finds nothing, with every checkpoint's signature checked, and counts as complete
+  exactly the messages the clients saw accepted (a message sealed whose 250 the kill
+  cut off, and that the client sent again, is a duplicate: counted and named); then, in
+  a copy of the store, one archive file altered, another deleted and two chain lines
+  swapped: the verifier names each of the three and nothing else.
 Every wait is bounded."""
 import glob
+import json
 import os
+import re
+import shutil
 import signal
+import subprocess
 import smtplib
 import sys
 import threading
@@ -34,6 +44,11 @@ N_LOAD = int(os.environ.get("LOAD_N", "2000"))
 N_FAULT = int(os.environ.get("FAULT_N", "300"))
 DAEMON_CMD = [a for a in os.environ.get("MJ_DAEMON_CMD", "").split("\n") if a]
 NULL_PROXY = os.environ.get("MJ_NULL_PROXY", "")
+VERIFY = os.environ.get("MJ_VERIFY", "/usr/local/bin/mail-journal-verify")
+PUBLIC_KEY = os.environ.get("MJ_PUBLIC_KEY", f"{load.STATE}/seal.key.pub")
+# Messages the daemon answered 250 (as the clients saw it), over every phase; and the
+# Message-IDs of the fault run's messages, which a kill can make the client send twice.
+ACCEPTED = {"n": 0, "fault": set()}
 
 
 def message(msg_id, frm, to, subject):
@@ -119,11 +134,13 @@ def dialogue_and_delivery():
         refused = s.sendmail("bob@partner.example", ["carol@example.com", "sales@example.com", "nobody@example.com"], a)
     check(list(refused) == ["nobody@example.com"] and refused["nobody@example.com"][0] == 550,
           f"A: only nobody@ refused, in the dialogue ({refused})")
+    ACCEPTED["n"] += 1
     # B: submitted by alice to dave, an unknown user and a partner (leaves through IMS).
     b = message("submitted-b@example.com", "Alice <alice@example.com>", "dave@example.com", "Submitted B")
     with smtplib.SMTP("127.0.0.1", 587, timeout=60) as s:
         refused = s.sendmail("alice@example.com", ["dave@example.com", "nobody@example.com", "bob@partner.example"], b)
     check(not refused, "B: submitted recipients accepted (refusals go into the DSN)")
+    ACCEPTED["n"] += 1
     # C: inbound, every recipient refused: the client gets the refusals, nobody a bounce.
     c = message("refused-c@example.com", "Mallory <forged@victim.example>", "nobody@example.com", "Refused C")
     try:
@@ -208,10 +225,12 @@ def load_runs():
     res = load.run(25, N_LOAD, True, cpu_pid=pid)
     print(load.describe("proxy, journaling on", res))
     check(load.ok_counts(res), "load: every message delivered once per recipient and journaled once")
+    ACCEPTED["n"] += N_LOAD
     load.set_policy(False)
     res_off = load.run(25, N_LOAD, False, cpu_pid=pid)
     print(load.describe("proxy, journaling off", res_off))
     check(load.ok_counts(res_off), "load (journaling off): every message delivered once per recipient")
+    ACCEPTED["n"] += N_LOAD
     load.set_policy(True)
     res_bare = load.run(10030, N_LOAD, False)
     print(load.describe("bare Postfix (no proxy)", res_bare))
@@ -285,6 +304,8 @@ def faults():
         t.join(300)
     accepted = stats["accepted"]
     check(len(accepted) == N_FAULT and not stats["refused"], f"every fault message was accepted in the end ({len(accepted)}/{N_FAULT})")
+    ACCEPTED["n"] += len(accepted)
+    ACCEPTED["fault"] |= {f"<fault-{i}@partner.example>" for i in accepted}
     wait_for(lambda: len(load.ids_in(f"{f1}/new")) >= len(accepted) and len(load.ids_in(f"{f2}/new")) >= len(accepted)
              and len(load.ids_in(f"{j1}/new")) >= len(accepted) and load.queue_empty(), "the fault messages' deliveries", 180)
     want = {f"<fault-{i}@partner.example>".encode() for i in accepted}
@@ -311,6 +332,7 @@ def faults():
     m = message("after-bad-hup@partner.example", "bob@partner.example", "carol@example.com", "After HUP")
     with smtplib.SMTP("127.0.0.1", 25, timeout=60) as s:
         check(not s.sendmail("bob@partner.example", ["carol@example.com"], m), "mail is still accepted under the old policy")
+    ACCEPTED["n"] += 1
     wait_for(lambda: find(f"{EX}/carol", b"after-bad-hup@"), "delivery after the failed reload")
     with open(load.POLICY, "w") as f:
         f.write(good)
@@ -336,21 +358,124 @@ def faults():
         time.sleep(0.2)
     with smtplib.SMTP("127.0.0.1", 25, timeout=60) as s:
         check(not s.sendmail("bob@partner.example", ["carol@example.com"], m), "the retry is accepted")
+    ACCEPTED["n"] += 1
     wait_for(lambda: find(f"{EX}/carol", b"reinject-down@") and load.queue_empty(), "the retried message's delivery")
     check(len(find(f"{EX}/carol", b"reinject-down@")) == 1, "delivered once: nothing lost, nothing doubled")
     check(not any(b"reinject-down@" in m and b"multipart/report" in m for m in all_mail()), "no bounce for it")
     done()
 
 
+def verify(store, *extra):
+    """mail-journal-verify --json over a store: (exit status, report)."""
+    p = subprocess.run([VERIFY, store, "--json", *extra], capture_output=True, text=True, timeout=600)
+    try:
+        return p.returncode, json.loads(p.stdout)
+    except ValueError:
+        sys.exit(f"FAIL: mail-journal-verify printed no report (exit {p.returncode}): {p.stderr.strip()[:500]}")
+
+
+def chain_lines(store):
+    return [json.loads(l) for l in open(f"{store}/seal/mx1.chain", encoding="utf-8")]
+
+
+def sealed_message_ids(store, entries):
+    """Message-ID of the original in each sealed message's first archive record, by the
+    seq of its decision entry."""
+    out = {}
+    for e in entries:
+        if e["kind"] == "decision" and e["archive"]:
+            with open(os.path.join(store, e["archive"][0]), "rb") as f:
+                m = re.search(rb"^Message-ID: (<[^>\r\n]+>)", f.read(), re.I | re.M)
+            if m:
+                out[e["seq"]] = m.group(1).decode()
+    return out
+
+
+def seal():
+    done = phase("seal: mail-journal-verify over the store")
+    # A clean stop ends the chain on a checkpoint; the verifier may then require it.
+    stopped_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    load.stop_daemon_for(60)
+    t = time.time()
+    rc, report = verify(STORE, "--public-key", PUBLIC_KEY, "--closed-until", stopped_at)
+    took = time.time() - t
+    summary = report["summary"]
+    for f in report["findings"][:20]:
+        print(f"  finding: {f['kind']} seq={f['seq']} line={f['line']} key={f['key']}: {f['message']}")
+    check(rc == 0 and report["clean"] and not report["findings"],
+          f"the sealed store verifies: 0 findings, signatures checked ({len(report['findings'])} findings, exit {rc}, {took:.1f}s)")
+    check(summary["signatures_checked"] and summary["checkpoints"] >= 3, f"signed checkpoints checked ({summary['checkpoints']})")
+    entries = chain_lines(STORE)
+    resumes = [e for e in entries if e["kind"] == "checkpoint" and e["reason"] == "resume"]
+    check(len(resumes) >= 1, f"the chain continues across the restarts ({len(resumes)} resume checkpoints)")
+    # Duplicates: a fault message sealed more than once (its 250 was cut off by the kill
+    # and the client sent it again). Every accepted fault message is sealed.
+    ids = sealed_message_ids(STORE, entries)
+    per_id = {}
+    for mid in ids.values():
+        if mid in ACCEPTED["fault"]:
+            per_id[mid] = per_id.get(mid, 0) + 1
+    dups = sum(c - 1 for c in per_id.values())
+    missing = ACCEPTED["fault"] - set(per_id)
+    check(not missing, f"every accepted fault message is sealed ({len(ACCEPTED['fault']) - len(missing)}/{len(ACCEPTED['fault'])})")
+    quarantine = glob.glob(f"{STORE}/quarantine/mx1/*")
+    print(f"seal counts: accepted_250={ACCEPTED['n']} messages={summary['messages']} complete={summary['complete']} "
+          f"duplicates={dups} findings={len(report['findings'])} entries={summary['entries']} "
+          f"records={summary['records']} journal_copies={summary['journal_copies']} checkpoints={summary['checkpoints']} "
+          f"quarantined_files={len(quarantine)}")
+    check(summary["complete"] == summary["messages"], "every sealed message is complete")
+    check(dups <= 8, f"duplicates only from the messages in flight at the kill (8 clients): {dups}")
+    check(summary["complete"] - dups == ACCEPTED["n"],
+          f"complete messages ({summary['complete']}, {dups} of them duplicates) = messages the clients saw accepted ({ACCEPTED['n']})")
+    done()
+
+    done = phase("seal: tampering is named (a copy of the store)")
+    copy = f"{load.STATE}/store-tampered"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(STORE, copy, symlinks=True)
+    records = sorted(e["key"] for e in entries if e["kind"] == "archive")
+    altered, deleted = records[len(records) // 3], records[2 * len(records) // 3]
+    with open(f"{copy}/{altered}", "r+b") as f:
+        data = bytearray(f.read())
+        i = data.rindex(b"This is") if b"This is" in data else len(data) // 2
+        data[i] ^= 0x20
+        f.seek(0)
+        f.write(data)
+    os.unlink(f"{copy}/{deleted}")
+    with open(f"{copy}/seal/mx1.chain", "rb") as f:
+        lines = f.read().split(b"\n")
+    a, b = len(lines) // 4, len(lines) // 2  # 0-based; both complete lines
+    lines[a], lines[b] = lines[b], lines[a]
+    with open(f"{copy}/seal/mx1.chain", "wb") as f:
+        f.write(b"\n".join(lines))
+    rc, report = verify(copy, "--public-key", PUBLIC_KEY)
+    findings = report["findings"]
+    for f in findings:
+        print(f"  finding: node={f['node']} seq={f['seq']} line={f['line']} key={f['key']}: {f['message']}")
+    kinds = sorted(f["kind"] for f in findings)
+    check(rc == 1 and kinds == ["altered_record", "missing_record", "out_of_order"],
+          f"exactly three findings: altered, missing, out of order (got {kinds}, exit {rc})")
+    by = {f["kind"]: f for f in findings}
+    check(by["altered_record"]["key"] == altered, f"the altered record is named: {altered}")
+    check(by["missing_record"]["key"] == deleted, f"the deleted record is named: {deleted}")
+    swapped = by["out_of_order"]["message"]
+    check(f"line {a + 1} holds seq {b + 1}" in swapped and f"line {b + 1} holds seq {a + 1}" in swapped,
+          f"the swapped chain lines are named: lines {a + 1} and {b + 1}")
+    shutil.rmtree(copy, ignore_errors=True)
+    done()
+
+
 def main():
     start = time.time()
-    parts = sys.argv[1:] or ["dialogue", "load", "faults"]
+    parts = sys.argv[1:] or ["dialogue", "load", "faults", "seal"]
     if "dialogue" in parts:
         dialogue_and_delivery()
     if "load" in parts:
         load_runs()
     if "faults" in parts:
         faults()
+    if "seal" in parts:
+        seal()
     check(load.queue_empty(), "Postfix's queue is empty at the end")
     print(f"postfix integration: all checks passed in {time.time() - start:.1f}s")
 

@@ -2,10 +2,26 @@
 # Integration test with a real Postfix (run by .ci/run as root): installs Debian's postfix
 # when missing, configures it on loopback only with virtual mailboxes and
 # mail-journal-proxy as its before-queue proxy (smtpd_proxy_filter, see setup.sh), and
-# checks the SMTP dialogue, the deliveries, the store, a load run and three faults
+# checks the SMTP dialogue, the deliveries, the store, a load run, three faults and
+# the sealed store with mail-journal-verify, untouched and tampered
 # (tests/postfix/check.py). Every process it starts is stopped by PID on exit.
 # Env: LOAD_N (default 2000), FAULT_N (default 300).
 set -euo pipefail
+# One Postfix test at a time on a machine (CI and humans share the system Postfix): run
+# under flock(1) on /tmp/mj-postfix.lock, unless this process already holds it (it was
+# started as `flock /tmp/mj-postfix.lock bash tests/postfix/run.sh`, whose lock file
+# descriptor it inherits).
+PF_LOCK=/tmp/mj-postfix.lock
+if [ -z "${MJ_POSTFIX_LOCKED:-}" ]; then
+  held=""
+  for fd in /proc/$$/fd/*; do
+    [ "$(readlink "$fd" 2>/dev/null)" = "$PF_LOCK" ] && held=1
+  done
+  if [ -z "$held" ]; then
+    echo "--- waiting for $PF_LOCK (one Postfix test at a time)"
+    exec env MJ_POSTFIX_LOCKED=1 flock "$PF_LOCK" bash "$0" "$@"
+  fi
+fi
 cd "$(dirname "$0")/../.."
 source tests/postfix/setup.sh
 pf_require_root
@@ -30,5 +46,5 @@ for bench in "${POSTFIX_PROXY_BENCH:-}" ../shared/bench/postfix-proxy-bench /wor
   fi
 done
 
-MJ_DAEMON_CMD=$(pf_daemon_cmd) MJ_NULL_PROXY=$NULL timeout 1500 python3 tests/postfix/check.py "$@"
+MJ_DAEMON_CMD=$(pf_daemon_cmd) MJ_NULL_PROXY=$NULL MJ_VERIFY=$PF_VERIFY MJ_PUBLIC_KEY=$PF_KEY.pub timeout 1500 python3 tests/postfix/check.py "$@"
 echo "--- tests/postfix/run.sh: $(pf_since "$T0")s in all"

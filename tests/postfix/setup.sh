@@ -17,6 +17,8 @@ PF_LOG=$PF_STATE/proxy.log
 PF_PIDFILE=$PF_STATE/daemon.pid
 PF_POLICY=$PF_STATE/policy.toml
 PF_BIN=/usr/local/bin/mail-journal-proxy
+PF_VERIFY=/usr/local/bin/mail-journal-verify
+PF_KEY=$PF_STATE/seal.key
 PF_MAIL=/var/mail/vhosts
 SINK_DIR=$PF_STATE/sink
 SINK_PID=
@@ -43,8 +45,9 @@ pf_install() {
 }
 
 pf_build() {
-  timeout 1200 cargo build --release --quiet -p mail-journal-proxy
+  timeout 1200 cargo build --release --quiet -p mail-journal-proxy -p mail-journal-verify
   install -m 0755 target/release/mail-journal-proxy "$PF_BIN"
+  install -m 0755 target/release/mail-journal-verify "$PF_VERIFY"
 }
 
 # Kills a PID: TERM, up to 5 s, then KILL.
@@ -70,7 +73,8 @@ pf_daemon_cmd() {
   printf '%s\n' setpriv --reuid=mjproxy --regid=mjproxy --init-groups "$PF_BIN" \
     --policy "$PF_POLICY" --listen-inbound 127.0.0.1:10025=IMS --listen-submitted 127.0.0.1:10027 \
     --reinject 127.0.0.1:10026 --store "$PF_STORE" --node mx1 --hostname mx.example.com \
-    --max-message-size 10240000 --reinject-idle 2 --drain-timeout 60
+    --max-message-size 10240000 --reinject-idle 2 --drain-timeout 60 \
+    --checkpoint-every 500 --signing-key "$PF_KEY"
 }
 
 pf_start_daemon() {
@@ -107,6 +111,9 @@ pf_configure() {
   install -d -o nobody "$SINK_DIR"
   : > "$PF_LOG"; chown mjproxy "$PF_LOG"
   install -m 0644 tests/postfix/policy.toml "$PF_POLICY"
+  # The chain's checkpoint signing key (the public half, seal.key.pub, is the auditor's).
+  "$PF_BIN" --generate-key "$PF_KEY" >/dev/null
+  chown mjproxy "$PF_KEY"
   for q in active deferred incoming hold corrupt maildrop bounce defer; do
     find "/var/spool/postfix/$q" -type f -delete 2>/dev/null || true
   done
