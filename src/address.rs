@@ -17,8 +17,6 @@ use crate::hash::{folded_hash, hash_folded};
 const MAX_LOCAL: usize = 64;
 /// Longest accepted domain, in bytes (RFC 5321 §4.5.3.1.2).
 const MAX_DOMAIN: usize = 255;
-/// Longest address text: local part, `@`, domain.
-const MAX_TEXT: usize = MAX_LOCAL + 1 + MAX_DOMAIN;
 
 /// An address, reverse path or proxy address that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -85,24 +83,16 @@ impl Address {
             // RFC 5321 §4.5.1: `RCPT TO:<Postmaster>` without a domain must be accepted.
             return Ok(Address::new(Arc::from(s), s.len()));
         }
-        let (local, domain) = s.rsplit_once('@').ok_or_else(|| bad("missing '@'"))?;
-        let at = local.len();
+        let at = s.bytes().rposition(|b| b == b'@').ok_or_else(|| bad("missing '@'"))?;
+        let (local, domain) = (s.get(..at).unwrap_or_default(), s.get(at + 1..).unwrap_or_default());
         validate_local(local).map_err(bad)?;
         validate_domain(domain).map_err(bad)?;
-        // One allocation: the text as given when its domain is lower-case already, else
-        // lower-cased through a stack buffer (both parts are bounded, so it always fits).
-        if !domain.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Ok(Address::new(Arc::from(s), at));
-        }
-        let mut buf = [0u8; MAX_TEXT];
-        let text = buf.get_mut(..s.len()).ok_or_else(|| bad("address too long"))?;
-        text.copy_from_slice(s.as_bytes());
-        if let Some(d) = text.get_mut(at + 1..) {
+        // One allocation: the text as given, its domain lower-cased in place.
+        let mut text: Arc<str> = Arc::from(s);
+        if let Some(d) = Arc::get_mut(&mut text).and_then(|t| t.get_mut(at + 1..)) {
             d.make_ascii_lowercase();
         }
-        // Lower-casing ASCII letters keeps UTF-8 valid.
-        let text = std::str::from_utf8(text).map_err(|_| bad("invalid UTF-8"))?;
-        Ok(Address::new(Arc::from(text), at))
+        Ok(Address::new(text, at))
     }
 
     fn new(text: Arc<str>, at: usize) -> Self {

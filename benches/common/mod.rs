@@ -9,6 +9,7 @@ mod message;
 
 /// The realistic inbound message (see `message.rs`), shared by every decide and render
 /// bench and gate case.
+#[allow(unused_imports)]
 pub use message::{HEADER_LEN, MESSAGE};
 
 /// Members of the big list in case (c).

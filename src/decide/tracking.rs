@@ -21,7 +21,12 @@ pub(crate) struct Parts<'a> {
 }
 
 /// The tracking events of a decision (ARCHITECTURE.md §3.7). Connector traffic is always tracked.
-pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEvent> {
+pub(crate) fn track(
+    d: &Parts<'_>,
+    env: &Envelope,
+    expanded: &[EntryId],
+    out: &mut SmallVec<[TrackingEvent; 4]>,
+) {
     let event = |kind, connector, recipients: SmallVec<[Party; 4]>| TrackingEvent {
         kind,
         connector,
@@ -30,13 +35,6 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
         status: None,
         journal_copy: None,
     };
-    let mut out = Vec::with_capacity(
-        2 + expanded.len()
-            + d.deliveries.len()
-            + d.transfers.len()
-            + d.journal_copies.len()
-            + d.archive_copies.len(),
-    );
     let everyone = env
         .recipients()
         .iter()
@@ -175,5 +173,4 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
             out.push(e);
         }
     }
-    out
 }
