@@ -662,8 +662,10 @@ impl Policy {
             warnings.push(Warning::SuspectedEvasion);
         }
 
-        let outbound: SmallVec<[ConnectorId; 2]> =
-            d.transfers.iter().map(|t| t.connector).collect();
+        let mut outbound: SmallVec<[ConnectorId; 2]> = SmallVec::new();
+        for t in &d.transfers {
+            outbound.push(t.connector);
+        }
         if accepted && !journal_exempt {
             let crossed = inbound
                 .map(|c| (c, Direction::Inbound))
@@ -679,7 +681,9 @@ impl Policy {
             }
             let mut parties = run.parties.unwrap_or_default();
             if needs_parties {
-                parties.extend(sender_entry.filter(|&e| self.journal.is_party(e)));
+                if let Some(e) = sender_entry.filter(|&e| self.journal.is_party(e)) {
+                    parties.push(e);
+                }
                 parties.sort_unstable();
                 parties.dedup();
             }
