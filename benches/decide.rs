@@ -36,7 +36,10 @@ fn floor(c: &mut Criterion) {
     let policy = common::scaled(FLOOR_SIZE);
     let a = common::case_a(&policy);
     let floor = common::floor::Floor::new(FLOOR_SIZE);
-    assert!(floor.run(common::MESSAGE).0 != u32::MAX, "the floor's look-ups hit");
+    assert!(
+        floor.run(common::MESSAGE).0 != u32::MAX,
+        "the floor's look-ups hit"
+    );
     let mut g = c.benchmark_group("decide_vs_floor");
     g.bench_function("decide", |b| b.iter(|| policy.decide(black_box(&a))));
     g.bench_function("floor", |b| {
@@ -82,7 +85,9 @@ fn envelope(c: &mut Criterion) {
         b.iter(|| mail_journal::Address::parse(black_box("Dave.Brown@Example.COM")))
     });
     let policy = common::scaled(1_000);
-    g.bench_function("build_b_4_addresses", |b| b.iter(|| common::case_b(&policy)));
+    g.bench_function("build_b_4_addresses", |b| {
+        b.iter(|| common::case_b(&policy))
+    });
     g.finish();
 }
 
@@ -101,7 +106,11 @@ fn median(group: &str, id: &str) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let path = target.join("criterion").join(group).join(id).join("new/estimates.json");
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["median"]["point_estimate"].as_f64()
@@ -109,13 +118,22 @@ fn median(group: &str, id: &str) -> Option<f64> {
 
 /// Prints `decide / floor` (and 1 M / 1 k) from the medians this run measured.
 fn ratios(_: &mut Criterion) {
-    if let (Some(d), Some(f)) = (median("decide_vs_floor", "decide"), median("decide_vs_floor", "floor")) {
-        println!("decide/floor: decide {d:.1} ns, floor {f:.1} ns, ratio {:.2}", d / f);
+    if let (Some(d), Some(f)) = (
+        median("decide_vs_floor", "decide"),
+        median("decide_vs_floor", "floor"),
+    ) {
+        println!(
+            "decide/floor: decide {d:.1} ns, floor {f:.1} ns, ratio {:.2}",
+            d / f
+        );
     }
     for case in ["a_scenario2_inbound", "b_outbound_3_rcpts"] {
         let m = |n: usize| median("decide", &format!("{case}/{n}"));
         if let (Some(k), Some(m)) = (m(1_000), m(1_000_000)) {
-            println!("decide {case}: 1k {k:.1} ns, 1M {m:.1} ns, ratio {:.2}", m / k);
+            println!(
+                "decide {case}: 1k {k:.1} ns, 1M {m:.1} ns, ratio {:.2}",
+                m / k
+            );
         }
     }
 }

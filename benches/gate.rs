@@ -98,7 +98,9 @@ fn decide(case: Case) -> Decision {
 #[library_benchmark]
 #[bench::mixed_case(config = limit(LIMIT_ADDRESS))]
 fn address_parse() -> Result<mail_journal::Address, mail_journal::AddressError> {
-    black_box(mail_journal::Address::parse(black_box("Dave.Brown@Example.COM")))
+    black_box(mail_journal::Address::parse(black_box(
+        "Dave.Brown@Example.COM",
+    )))
 }
 
 fn setup_envelope() -> Policy {

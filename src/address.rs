@@ -83,8 +83,14 @@ impl Address {
             // RFC 5321 §4.5.1: `RCPT TO:<Postmaster>` without a domain must be accepted.
             return Ok(Address::new(Arc::from(s), s.len()));
         }
-        let at = s.bytes().rposition(|b| b == b'@').ok_or_else(|| bad("missing '@'"))?;
-        let (local, domain) = (s.get(..at).unwrap_or_default(), s.get(at + 1..).unwrap_or_default());
+        let at = s
+            .bytes()
+            .rposition(|b| b == b'@')
+            .ok_or_else(|| bad("missing '@'"))?;
+        let (local, domain) = (
+            s.get(..at).unwrap_or_default(),
+            s.get(at + 1..).unwrap_or_default(),
+        );
         validate_local(local).map_err(bad)?;
         validate_domain(domain).map_err(bad)?;
         // One allocation: the text as given, its domain lower-cased in place.
@@ -139,8 +145,24 @@ const ATEXT: [bool; 128] = {
         t[b] = c.is_ascii_alphanumeric()
             || matches!(
                 c,
-                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'/' | b'='
-                    | b'?' | b'^' | b'_' | b'`' | b'{' | b'|' | b'}' | b'~'
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'/'
+                    | b'='
+                    | b'?'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'{'
+                    | b'|'
+                    | b'}'
+                    | b'~'
             );
         b += 1;
     }
@@ -628,7 +650,8 @@ mod tests {
         let long = format!("{}@{}.example", "a".repeat(64), "B".repeat(63));
         assert_eq!(
             Address::parse(&long).unwrap().as_str(),
-            long.to_ascii_lowercase().replacen(&"a".repeat(64), &"a".repeat(64), 1)
+            long.to_ascii_lowercase()
+                .replacen(&"a".repeat(64), &"a".repeat(64), 1)
         );
     }
 

@@ -169,7 +169,11 @@ mod tests {
     fn folded_hash_folds_ascii_letters_only() {
         for b in 0..=255u8 {
             let w = u64::from_le_bytes([b; 8]);
-            assert_eq!(fold_word(w), u64::from_le_bytes([b.to_ascii_lowercase(); 8]), "{b}");
+            assert_eq!(
+                fold_word(w),
+                u64::from_le_bytes([b.to_ascii_lowercase(); 8]),
+                "{b}"
+            );
         }
         let f = |s: &str| folded_hash(s.as_bytes());
         assert_eq!(f("Alice.Smith@Example.COM"), f("alice.smith@example.com"));

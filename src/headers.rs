@@ -61,12 +61,13 @@ fn trim_range(data: &[u8], mut r: Range<usize>) -> Range<usize> {
 /// Where one line of the header block ends, within `window` (the bytes from the line's
 /// first byte up to the scan limit), searching from `from`: `Ok((end, next))` with `end`
 /// the line's end without its CR LF / LF and `next` the start of the next line, or
-/// `Err(())` when the line runs past the limit.
+/// `Err(())` when the line runs past the limit (`capped`: the message goes on beyond
+/// the window).
 #[inline]
-fn line_end(window: &[u8], from: usize, rest_len: usize) -> Result<(usize, usize), ()> {
+fn line_end(window: &[u8], from: usize, capped: bool) -> Result<(usize, usize), ()> {
     let (n, next) = match window.get(from..).and_then(|w| memchr::memchr(b'\n', w)) {
         Some(i) => (from + i, from + i + 1),
-        None if window.len() < rest_len => return Err(()),
+        None if capped => return Err(()),
         None => (window.len(), window.len()),
     };
     let end = if n > 0 && window.get(n - 1) == Some(&b'\r') {
@@ -93,8 +94,8 @@ enum Slow {
 /// the name is printable ASCII up to the first colon, white space allowed after it
 /// (obsolete syntax).
 #[cold]
-fn slow_line(window: &[u8], rest_len: usize) -> Slow {
-    let Ok((end, next)) = line_end(window, 0, rest_len) else {
+fn slow_line(window: &[u8], capped: bool) -> Slow {
+    let Ok((end, next)) = line_end(window, 0, capped) else {
         return Slow::Truncated;
     };
     let bytes = window.get(..end).unwrap_or_default();
@@ -133,13 +134,15 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
     // A folded Message-ID whose value starts on a continuation line.
     let mut id_pending = false;
     let mut first = true;
+    // The bytes the scan may read, and whether the message goes on beyond them.
+    let hdr = message.get(..limit).unwrap_or(message);
+    let capped = hdr.len() < message.len();
     while pos < message.len() {
         if pos >= limit {
             out.truncated = true;
             break;
         }
-        let rest = message.get(pos..).unwrap_or_default();
-        let window = rest.get(..limit - pos).unwrap_or(rest);
+        let window = hdr.get(pos..).unwrap_or_default();
         let colon = match window.first() {
             Some(b'\n') => {
                 out.has_separator = true;
@@ -152,7 +155,7 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
                 break;
             }
             Some(b' ' | b'\t') => {
-                let Ok((end, next)) = line_end(window, 1, rest.len()) else {
+                let Ok((end, next)) = line_end(window, 1, capped) else {
                     out.truncated = true;
                     break;
                 };
@@ -171,14 +174,14 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
                 continue;
             }
             _ => {
-                let mut i = 0;
-                while window.get(i).is_some_and(|&b| NAME.get(usize::from(b)).copied().unwrap_or(false)) {
-                    i += 1;
-                }
+                let i = window
+                    .iter()
+                    .position(|&b| !NAME.get(usize::from(b)).copied().unwrap_or(false))
+                    .unwrap_or(window.len());
                 if i > 0 && window.get(i) == Some(&b':') {
                     i
                 } else {
-                    match slow_line(window, rest.len()) {
+                    match slow_line(window, capped) {
                         Slow::Header { colon } => colon,
                         Slow::Separator { next } => {
                             out.has_separator = true;
@@ -194,13 +197,19 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
                 }
             }
         };
-        let Ok((end, next)) = line_end(window, colon + 1, rest.len()) else {
+        let Ok((end, next)) = line_end(window, colon + 1, capped) else {
             out.truncated = true;
             break;
         };
         first = false;
         id_pending = false;
-        let name = window.get(..colon).unwrap_or_default().trim_ascii_end();
+        // White space before the colon (obsolete syntax) only on the slow path.
+        let name = window.get(..colon).unwrap_or_default();
+        let name = if name.last().is_some_and(u8::is_ascii_whitespace) {
+            name.trim_ascii_end()
+        } else {
+            name
+        };
         if is_name(name, b"x-ms-journal-report") {
             out.journal_marker = true;
         } else if out.message_id.is_none() && is_name(name, MESSAGE_ID) {
@@ -366,6 +375,12 @@ mod tests {
         // A stray CR before the colon is white space as well (found by fuzzing, against
         // the naive reference scan of the fuzz harness).
         let m = b"Message-ID\r:\n   <x@y.example>\r\n\r\n";
+        assert_eq!(&m[scan(m, LIMIT).message_id.unwrap()], b"<x@y.example>");
+    }
+
+    #[test]
+    fn message_id_padded_before_its_colon_to_the_marker_s_length() {
+        let m = b"Message-ID         : <x@y.example>\r\n\r\n";
         assert_eq!(&m[scan(m, LIMIT).message_id.unwrap()], b"<x@y.example>");
     }
 

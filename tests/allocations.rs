@@ -106,7 +106,11 @@ fn decide_allocates_exactly_this_much() {
     eprintln!("allocations: (a) {na}, (b) {nb}, realistic (a) {nra}, (b) {nrb}");
     // None: verdicts, destinations, copies and tracking events all live inline in the
     // returned decision.
-    assert_eq!((na, nb, nra, nrb), (0, 0, 0, 0), "allocation counts changed");
+    assert_eq!(
+        (na, nb, nra, nrb),
+        (0, 0, 0, 0),
+        "allocation counts changed"
+    );
 }
 
 fn count<T>(f: impl FnOnce() -> T) -> (T, usize) {

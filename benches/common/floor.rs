@@ -18,7 +18,8 @@ impl Hasher for Fx {
         for c in bytes.chunks(8) {
             let mut w = [0u8; 8];
             w[..c.len()].copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
     }
     fn finish(&self) -> u64 {
@@ -47,8 +48,12 @@ impl Floor {
             }
             n += 1;
         }
-        let keys = ["bob@partner.example", "dave@example.com", "inbound-journal-ndr@example.com"]
-            .map(Box::from);
+        let keys = [
+            "bob@partner.example",
+            "dave@example.com",
+            "inbound-journal-ndr@example.com",
+        ]
+        .map(Box::from);
         Floor { map, keys }
     }
 

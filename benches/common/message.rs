@@ -7,7 +7,8 @@
 #![allow(dead_code)]
 
 /// The message: 841 bytes, of which 773 are header block.
-pub const MESSAGE: &[u8] = b"Received: from mail.partner.example (mail.partner.example [198.51.100.25])\r\n\
+pub const MESSAGE: &[u8] =
+    b"Received: from mail.partner.example (mail.partner.example [198.51.100.25])\r\n\
 \tby mx1.example.com (Postfix) with ESMTPS id 4Xk2pQ1Zr7z9sT3\r\n\
 \tfor <dave@example.com>; Sun, 22 Nov 2026 10:00:02 +0000 (UTC)\r\n\
 Received: from [10.20.30.40] (laptop.partner.example [10.20.30.40])\r\n\
