@@ -39,14 +39,12 @@ impl Floor {
         let cfg = super::scaled_config(fillers);
         let mut map: HashMap<Box<str>, u32, BuildHasherDefault<Fx>> = HashMap::default();
         map.reserve(cfg.entries.len());
-        let mut n = 0u32;
-        for e in &cfg.entries {
+        for (n, e) in (0u32..).zip(&cfg.entries) {
             for p in &e.proxies {
                 if let Some(a) = p.strip_prefix("SMTP:").or_else(|| p.strip_prefix("smtp:")) {
                     map.insert(a.to_ascii_lowercase().into(), n);
                 }
             }
-            n += 1;
         }
         let keys = [
             "bob@partner.example",
