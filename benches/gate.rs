@@ -19,19 +19,37 @@ use mail_journal::{Decision, Envelope, Policy, Timestamp, render};
 // (2026-11-22, rustc 1.95, glibc 2.36). Callgrind counts do not vary from run to run, so
 // the head-room only has to absorb toolchain drift: a doubled header scan (+1 380 in
 // (a)) must fail, and it does.
-/// (a) scenario 2 inbound envelope, directory of 1 000 fillers (measured 5 931; the
-/// issue's budget is 10 000).
-const LIMIT_A: u64 = 6_500;
-/// (b) scenario 1 user, three external recipients, directory of 1 000 (measured 7 995;
-/// budget 10 000).
-const LIMIT_B: u64 = 8_800;
-/// (c) inbound mail to a list of 10 000 members (measured 1 080 836, 108 a member).
-const LIMIT_C: u64 = 1_200_000;
+/// (a) scenario 2 inbound envelope on the realistic message (`common/message.rs`),
+/// directory of 1 000 fillers (measured 5 619 on 2026-12-02; 8 564 before issue 10's
+/// work on the same message, about 850 of which were the harness moving the policy and
+/// the decision and memchr's one-time CPU detection; the issue's budget is 2 500).
+const LIMIT_A: u64 = 6_200;
+/// (b) scenario 1 user, three external recipients, directory of 1 000 (measured 7 797;
+/// 11 251 before).
+const LIMIT_B: u64 = 8_600;
+/// (c) inbound mail to a list of 10 000 members (measured 1 429 306, 143 a member).
+const LIMIT_C: u64 = 1_570_000;
+/// `Address::parse` of a mixed-case address (measured 860, one allocation included;
+/// 2 060 before; issue 10's budget: 400).
+const LIMIT_ADDRESS: u64 = 950;
+/// Building case (b)'s envelope: a sender and three recipients (measured 5 507; 7 608
+/// before).
+const LIMIT_ENVELOPE: u64 = 6_100;
+/// The floor of case (a) (`common/floor.rs`, measured 1 936), beside it for the ratio;
+/// not a budget of the engine, a check that the comparison stays what it was.
+const LIMIT_FLOOR: u64 = 2_150;
 /// Journal report for a 1 KiB and a 1 MiB original (measured 66 962 and 66 524): one
 /// limit for both, since the cost must not depend on the size of the original.
 const LIMIT_REPORT: u64 = 74_000;
 
-type Case = (Policy, Envelope);
+/// Boxed, so that handing the case to the benchmark moves a pointer, not the policy.
+type Case = Box<(Policy, Envelope)>;
+
+/// The first `memchr` of a process detects the CPU's features (some 340 instructions,
+/// once per process): do it in the setup, as any long-running transport has.
+fn warm_up() {
+    black_box(memchr::memchr(b'\n', black_box(b"warm up\n")));
+}
 
 /// Building a large policy leaves many small freed chunks behind; glibc consolidates them
 /// on the next large allocation. Trigger that here, in the setup, so the measurement is
@@ -43,22 +61,25 @@ fn settle_allocator() {
 fn setup_a() -> Case {
     let p = common::scaled(1_000);
     let e = common::case_a(&p);
+    warm_up();
     settle_allocator();
-    (p, e)
+    Box::new((p, e))
 }
 
 fn setup_b() -> Case {
     let p = common::scaled(1_000);
     let e = common::case_b(&p);
+    warm_up();
     settle_allocator();
-    (p, e)
+    Box::new((p, e))
 }
 
 fn setup_c() -> Case {
     let p = common::scaled(common::BIG_LIST);
     let e = common::case_c(&p);
+    warm_up();
     settle_allocator();
-    (p, e)
+    Box::new((p, e))
 }
 
 fn limit(ir: u64) -> LibraryBenchmarkConfig {
@@ -71,9 +92,47 @@ fn limit(ir: u64) -> LibraryBenchmarkConfig {
 #[bench::a_scenario2_inbound(setup = setup_a, config = limit(LIMIT_A))]
 #[bench::b_outbound_3_rcpts(setup = setup_b, config = limit(LIMIT_B))]
 #[bench::c_list_of_10000(setup = setup_c, config = limit(LIMIT_C))]
-fn decide(case: Case) -> (Case, Decision) {
-    let d = black_box(case.0.decide(black_box(&case.1)));
-    (case, d)
+fn decide(case: Case) -> Decision {
+    let d = case.0.decide(black_box(&case.1));
+    // Not dropped while measured (the process ends right after).
+    std::mem::forget(case);
+    d
+}
+
+#[library_benchmark]
+#[bench::mixed_case(config = limit(LIMIT_ADDRESS))]
+fn address_parse() -> Result<mail_journal::Address, mail_journal::AddressError> {
+    black_box(mail_journal::Address::parse(black_box(
+        "Dave.Brown@Example.COM",
+    )))
+}
+
+fn setup_envelope() -> Policy {
+    let p = common::scaled(1_000);
+    settle_allocator();
+    p
+}
+
+#[library_benchmark]
+#[bench::b_4_addresses(setup = setup_envelope, config = limit(LIMIT_ENVELOPE))]
+fn envelope(p: Policy) -> (Policy, Envelope) {
+    let e = black_box(common::case_b(&p));
+    (p, e)
+}
+
+fn setup_floor() -> common::floor::Floor {
+    let f = common::floor::Floor::new(1_000);
+    warm_up();
+    settle_allocator();
+    f
+}
+
+#[library_benchmark]
+#[bench::a_scenario2_inbound(setup = setup_floor, config = limit(LIMIT_FLOOR))]
+fn floor(f: common::floor::Floor) -> (u32, bool) {
+    let r = f.run(black_box(common::MESSAGE));
+    std::mem::forget(f);
+    r
 }
 
 fn setup_report(size: usize) -> (Policy, Envelope, Decision) {
@@ -107,6 +166,9 @@ fn journal_report(
     (input, r)
 }
 
-library_benchmark_group!(name = hot_path, benchmarks = [decide, journal_report]);
+library_benchmark_group!(
+    name = hot_path,
+    benchmarks = [decide, floor, address_parse, envelope, journal_report]
+);
 
 main!(library_benchmark_groups = hot_path);

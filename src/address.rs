@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::hash::hash_folded;
+use crate::hash::{folded_hash, hash_folded};
 
 /// Longest accepted local part, in bytes (RFC 5321 §4.5.3.1.1).
 const MAX_LOCAL: usize = 64;
@@ -53,10 +53,15 @@ pub enum AddressError {
 /// assert_eq!(a.domain(), "example.com");
 /// # Ok::<(), mail_journal::AddressError>(())
 /// ```
+///
+/// The case-folded hash is computed once, when the address is parsed, so that every
+/// look-up of the address in a table costs one multiply, not a pass over its text.
 #[derive(Clone)]
 pub struct Address {
     text: Arc<str>,
-    at: usize,
+    at: u32,
+    /// The high half of [`folded_hash`] of the text: equal for addresses that are equal.
+    hash: u32,
 }
 
 impl Address {
@@ -76,23 +81,34 @@ impl Address {
         }
         if s.eq_ignore_ascii_case("postmaster") {
             // RFC 5321 §4.5.1: `RCPT TO:<Postmaster>` without a domain must be accepted.
-            return Ok(Address {
-                text: Arc::from(s),
-                at: s.len(),
-            });
+            return Ok(Address::new(Arc::from(s), s.len()));
         }
-        let (local, domain) = s.rsplit_once('@').ok_or_else(|| bad("missing '@'"))?;
-        let at = local.len();
+        let at = s
+            .bytes()
+            .rposition(|b| b == b'@')
+            .ok_or_else(|| bad("missing '@'"))?;
+        let (local, domain) = (
+            s.get(..at).unwrap_or_default(),
+            s.get(at + 1..).unwrap_or_default(),
+        );
         validate_local(local).map_err(bad)?;
         validate_domain(domain).map_err(bad)?;
-        let mut text = String::with_capacity(s.len());
-        text.push_str(local);
-        text.push('@');
-        text.push_str(&domain.to_ascii_lowercase());
-        Ok(Address {
-            text: Arc::from(text),
-            at,
-        })
+        // One allocation: the text as given, its domain lower-cased in place.
+        let mut text: Arc<str> = Arc::from(s);
+        if let Some(d) = Arc::get_mut(&mut text).and_then(|t| t.get_mut(at + 1..)) {
+            d.make_ascii_lowercase();
+        }
+        Ok(Address::new(text, at))
+    }
+
+    fn new(text: Arc<str>, at: usize) -> Self {
+        let hash = (folded_hash(text.as_bytes()) >> 32) as u32;
+        Address {
+            text,
+            // Both parts are bounded (64 + 255 bytes), so the offset fits.
+            at: u32::try_from(at).unwrap_or(u32::MAX),
+            hash,
+        }
     }
 
     /// The whole address, `local@domain`.
@@ -102,12 +118,12 @@ impl Address {
 
     /// The local part (before the last `@`).
     pub fn local_part(&self) -> &str {
-        self.text.get(..self.at).unwrap_or_default()
+        self.text.get(..self.at as usize).unwrap_or_default()
     }
 
     /// The domain, lower-cased.
     pub fn domain(&self) -> &str {
-        self.text.get(self.at + 1..).unwrap_or_default()
+        self.text.get(self.at as usize + 1..).unwrap_or_default()
     }
 }
 
@@ -120,7 +136,95 @@ fn strip_angles(s: &str) -> Option<&str> {
     }
 }
 
+/// ASCII bytes of a dot-atom local part besides the dot (RFC 5322 `atext`).
+const ATEXT: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'/'
+                    | b'='
+                    | b'?'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'{'
+                    | b'|'
+                    | b'}'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
+/// The common case of [`validate_local`] in one pass over the bytes: a non-empty ASCII
+/// dot-atom of at most 64 bytes without misplaced dots. `false` means "ask the general
+/// rule", which also names the fault.
+#[inline]
+fn plain_local(local: &[u8]) -> bool {
+    if local.is_empty() || local.len() > MAX_LOCAL {
+        return false;
+    }
+    let mut prev_dot = true;
+    for &b in local {
+        if b == b'.' {
+            if prev_dot {
+                return false;
+            }
+            prev_dot = true;
+        } else if ATEXT.get(usize::from(b)).copied().unwrap_or(false) {
+            prev_dot = false;
+        } else {
+            return false;
+        }
+    }
+    !prev_dot
+}
+
+/// The common case of [`validate_domain`] in one pass: ASCII labels of letters, digits
+/// and inner hyphens, 1 to 63 bytes each, at most 255 in all.
+#[inline]
+fn plain_domain(domain: &[u8]) -> bool {
+    if domain.is_empty() || domain.len() > MAX_DOMAIN {
+        return false;
+    }
+    let mut label = 0usize;
+    let mut prev = b'.';
+    for &b in domain {
+        if b == b'.' {
+            if label == 0 || prev == b'-' {
+                return false;
+            }
+            label = 0;
+        } else if b.is_ascii_alphanumeric() || (b == b'-' && label > 0) {
+            label += 1;
+            if label > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+        prev = b;
+    }
+    label > 0 && prev != b'-'
+}
+
 fn validate_local(local: &str) -> Result<(), &'static str> {
+    if plain_local(local.as_bytes()) {
+        return Ok(());
+    }
     if local.is_empty() {
         return Err("empty local part");
     }
@@ -166,6 +270,9 @@ fn validate_local(local: &str) -> Result<(), &'static str> {
 }
 
 fn validate_domain(domain: &str) -> Result<(), &'static str> {
+    if plain_domain(domain.as_bytes()) {
+        return Ok(());
+    }
     if domain.is_empty() {
         return Err("empty domain");
     }
@@ -214,14 +321,17 @@ pub(crate) fn cmp_folded(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 impl PartialEq for Address {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.text.eq_ignore_ascii_case(&other.text)
+        self.hash == other.hash && self.text.eq_ignore_ascii_case(&other.text)
     }
 }
 impl Eq for Address {}
 impl Hash for Address {
+    /// The case-folded hash computed at parse time: one word, whatever the length.
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_folded(&self.text, state);
+        state.write_u32(self.hash);
     }
 }
 impl PartialOrd for Address {
@@ -506,6 +616,42 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(65));
         assert!(Address::parse(&long).is_err());
+    }
+
+    proptest::proptest! {
+        /// The one-pass checks of the common case accept nothing the general rules refuse.
+        #[test]
+        fn fast_checks_agree_with_the_general_rules(
+            local in "[a-zA-Z0-9.!#%+=_{}~-]{0,70}",
+            domain in "[a-zA-Z0-9.-]{0,70}",
+        ) {
+            let general_local = {
+                let l = local.as_str();
+                !(l.is_empty() || l.len() > MAX_LOCAL || l.starts_with('.') || l.ends_with('.')
+                    || l.contains(".."))
+            };
+            proptest::prop_assert_eq!(plain_local(local.as_bytes()), general_local);
+            proptest::prop_assert_eq!(validate_local(&local).is_ok(), general_local);
+            if plain_domain(domain.as_bytes()) {
+                proptest::prop_assert!(validate_domain(&domain).is_ok());
+            }
+            let general_domain = !domain.is_empty() && domain.split('.').all(|l| {
+                !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
+            });
+            proptest::prop_assert_eq!(plain_domain(domain.as_bytes()), general_domain);
+        }
+    }
+
+    #[test]
+    fn one_allocation_text_keeps_the_local_part_and_folds_the_domain() {
+        let a = Address::parse("<Dave.Brown@Example.COM>").unwrap();
+        assert_eq!(a.as_str(), "Dave.Brown@example.com");
+        assert_eq!((a.local_part(), a.domain()), ("Dave.Brown", "example.com"));
+        let long = format!("{}@{}.example", "a".repeat(64), "B".repeat(63));
+        assert_eq!(
+            Address::parse(&long).unwrap().as_str(),
+            long.to_ascii_lowercase()
+        );
     }
 
     #[test]

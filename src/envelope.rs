@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 use thiserror::Error;
 
 use crate::address::{Address, AddressError, ReversePath};
@@ -140,7 +141,9 @@ impl Recipient {
 pub struct Envelope {
     origin: Origin,
     reverse_path: ReversePath,
-    recipients: Vec<Recipient>,
+    /// Inline up to four: building an ordinary envelope allocates only its addresses and
+    /// its id.
+    recipients: SmallVec<[Recipient; 4]>,
     message: Bytes,
     received_at: Timestamp,
     envelope_id: Arc<str>,
@@ -150,15 +153,12 @@ impl Envelope {
     /// Starts an envelope. The reverse path may be `<>`, `<addr>` or a bare address.
     pub fn builder(origin: Origin, reverse_path: &str) -> Result<EnvelopeBuilder, EnvelopeError> {
         Ok(EnvelopeBuilder {
-            envelope: Envelope {
-                origin,
-                reverse_path: ReversePath::parse(reverse_path)
-                    .map_err(EnvelopeError::ReversePath)?,
-                recipients: Vec::new(),
-                message: Bytes::new(),
-                received_at: Timestamp::default(),
-                envelope_id: Arc::from(""),
-            },
+            origin,
+            reverse_path: ReversePath::parse(reverse_path).map_err(EnvelopeError::ReversePath)?,
+            recipients: SmallVec::new(),
+            message: Bytes::new(),
+            received_at: Timestamp::default(),
+            envelope_id: None,
         })
     }
 
@@ -192,7 +192,13 @@ impl Envelope {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct EnvelopeBuilder {
-    envelope: Envelope,
+    origin: Origin,
+    reverse_path: ReversePath,
+    recipients: SmallVec<[Recipient; 4]>,
+    message: Bytes,
+    received_at: Timestamp,
+    /// Not set yet: `None` rather than an empty `Arc`, which would allocate.
+    envelope_id: Option<Arc<str>>,
 }
 
 impl EnvelopeBuilder {
@@ -204,43 +210,49 @@ impl EnvelopeBuilder {
 
     /// Adds a recipient with DSN parameters.
     pub fn recipient_with(mut self, recipient: Recipient) -> Self {
-        self.envelope.recipients.push(recipient);
+        self.recipients.push(recipient);
         self
     }
 
     /// Sets the raw message (shared, not copied).
     pub fn message(mut self, message: impl Into<Bytes>) -> Self {
-        self.envelope.message = message.into();
+        self.message = message.into();
         self
     }
 
     /// Sets the time of receipt.
     pub fn received_at(mut self, at: Timestamp) -> Self {
-        self.envelope.received_at = at;
+        self.received_at = at;
         self
     }
 
     /// Sets the transport's envelope id (required).
     pub fn envelope_id(mut self, id: impl Into<Arc<str>>) -> Self {
-        self.envelope.envelope_id = id.into();
+        self.envelope_id = Some(id.into());
         self
     }
 
     /// Validates: at least one recipient and a printable, non-empty envelope id.
     pub fn build(self) -> Result<Envelope, EnvelopeError> {
-        let e = self.envelope;
-        let id = &*e.envelope_id;
+        let id = self.envelope_id.unwrap_or_else(|| Arc::from(""));
         if id.trim().is_empty() || id.chars().any(char::is_control) {
             return Err(EnvelopeError::InvalidEnvelopeId {
-                envelope_id: id.to_owned(),
+                envelope_id: id.to_string(),
             });
         }
-        if e.recipients.is_empty() {
+        if self.recipients.is_empty() {
             return Err(EnvelopeError::NoRecipients {
-                envelope_id: id.to_owned(),
+                envelope_id: id.to_string(),
             });
         }
-        Ok(e)
+        Ok(Envelope {
+            origin: self.origin,
+            reverse_path: self.reverse_path,
+            recipients: self.recipients,
+            message: self.message,
+            received_at: self.received_at,
+            envelope_id: id,
+        })
     }
 }
 

@@ -85,6 +85,41 @@ pub(crate) fn hash_folded<H: Hasher>(s: &str, state: &mut H) {
     state.write_u8(0xff);
 }
 
+/// Lower-cases the ASCII letters of eight bytes at once (other bytes, UTF-8 included,
+/// are unchanged).
+#[inline]
+fn fold_word(w: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let seven = w & !HI;
+    // High bit set in bytes >= 'A', and in bytes > 'Z' (of the low seven bits).
+    let ge_a = seven.wrapping_add(LO * u64::from(0x80 - b'A'));
+    let gt_z = seven.wrapping_add(LO * u64::from(0x7f - b'Z'));
+    let upper = (ge_a ^ gt_z) & !w & HI;
+    w | (upper >> 2)
+}
+
+/// The Fx hash of `s` ASCII-lower-cased, eight bytes at a time: what an [`Address`]
+/// computes once when it is parsed, so that look-ups never fold again.
+///
+/// [`Address`]: crate::address::Address
+pub(crate) fn folded_hash(s: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h.add(fold_word(u64::from_le_bytes(w)));
+    }
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    for (d, s) in w.iter_mut().zip(rest) {
+        *d = *s;
+    }
+    h.add(fold_word(u64::from_le_bytes(w)) ^ ((rest.len() as u64) << 59));
+    h.finish()
+}
+
 /// FNV-1a 64: a stable hash, the same on every platform and release.
 pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -128,5 +163,23 @@ mod tests {
         assert_eq!(fold("Alice@Example.COM"), fold("alice@example.com"));
         assert_eq!(fold(&"X".repeat(100)), fold(&"x".repeat(100)));
         assert_ne!(fold(&"x".repeat(100)), fold(&"x".repeat(101)));
+    }
+
+    #[test]
+    fn folded_hash_folds_ascii_letters_only() {
+        for b in 0..=255u8 {
+            let w = u64::from_le_bytes([b; 8]);
+            assert_eq!(
+                fold_word(w),
+                u64::from_le_bytes([b.to_ascii_lowercase(); 8]),
+                "{b}"
+            );
+        }
+        let f = |s: &str| folded_hash(s.as_bytes());
+        assert_eq!(f("Alice.Smith@Example.COM"), f("alice.smith@example.com"));
+        assert_ne!(f("alice@example.com"), f("alicf@example.com"));
+        assert_ne!(f("a"), f("a\0"));
+        assert_ne!(f("abcdefgh"), f("abcdefgh\0"));
+        assert_ne!(f("[@]^_`{"), f("{@}~_`["));
     }
 }

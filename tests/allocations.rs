@@ -52,12 +52,20 @@ fn allocations_of(policy: &Policy, env: &Envelope) -> usize {
 
 const MESSAGE: &[u8] = b"From: Bob <bob@partner.example>\r\nTo: dave@example.com\r\nSubject: Q3\r\nMessage-ID: <1@partner.example>\r\n\r\nNumbers.\r\n";
 
+/// The realistic inbound message of the benches (Received lines, MIME fields).
+#[path = "../benches/common/message.rs"]
+mod realistic;
+
 fn envelope(origin: Origin, from: &str, to: &[&str]) -> Envelope {
+    envelope_with(origin, from, to, MESSAGE)
+}
+
+fn envelope_with(origin: Origin, from: &str, to: &[&str], message: &'static [u8]) -> Envelope {
     let mut b = Envelope::builder(origin, from).unwrap();
     for r in to {
         b = b.recipient(r).unwrap();
     }
-    b.message(MESSAGE)
+    b.message(message)
         .received_at(Timestamp::from_unix(1_795_342_443))
         .envelope_id("ALLOC-1")
         .build()
@@ -81,8 +89,55 @@ fn decide_allocates_exactly_this_much() {
         &["x@partner.example", "y@partner.example", "z@other.example"],
     );
     let (na, nb) = (allocations_of(&policy, &a), allocations_of(&policy, &b));
-    eprintln!("allocations: (a) {na}, (b) {nb}");
-    // One allocation each: the tracking events. Everything else lives inline in the
+    // The same on the realistic message of the benches.
+    let ra = envelope_with(
+        Origin::Inbound { connector: main },
+        "<bob@partner.example>",
+        &["dave@example.com"],
+        realistic::MESSAGE,
+    );
+    let rb = envelope_with(
+        Origin::Submitted,
+        "<alice@example.com>",
+        &["x@partner.example", "y@partner.example", "z@other.example"],
+        realistic::MESSAGE,
+    );
+    let (nra, nrb) = (allocations_of(&policy, &ra), allocations_of(&policy, &rb));
+    eprintln!("allocations: (a) {na}, (b) {nb}, realistic (a) {nra}, (b) {nrb}");
+    // None: verdicts, destinations, copies and tracking events all live inline in the
     // returned decision.
-    assert_eq!((na, nb), (1, 1), "allocation counts changed");
+    assert_eq!(
+        (na, nb, nra, nrb),
+        (0, 0, 0, 0),
+        "allocation counts changed"
+    );
+}
+
+fn count<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    COUNT.with(|c| c.set(0));
+    ON.with(|o| o.set(true));
+    let t = f();
+    ON.with(|o| o.set(false));
+    (t, COUNT.with(Cell::get))
+}
+
+#[test]
+fn an_address_is_one_allocation() {
+    // Whether or not the domain needs lower-casing.
+    for text in ["dave@example.com", "<Dave.Brown@Example.COM>"] {
+        let (a, n) = count(|| mail_journal::Address::parse(text));
+        assert!(a.is_ok());
+        assert_eq!(n, 1, "{text}");
+    }
+    // An envelope: one per address, plus its id (up to four recipients live inline).
+    let (e, n) = count(|| {
+        envelope_with(
+            Origin::Submitted,
+            "<alice@example.com>",
+            &["x@partner.example", "y@partner.example", "z@other.example"],
+            realistic::MESSAGE,
+        )
+    });
+    drop(e);
+    assert_eq!(n, 4 + 1, "allocations of a four-address envelope");
 }

@@ -5,13 +5,12 @@
 use bytes::Bytes;
 use mail_journal::{EntryConfig, Envelope, Origin, Policy, PolicyConfig, Timestamp, demo};
 
-pub const MESSAGE: &[u8] = b"From: Bob Partner <bob@partner.example>\r\n\
-To: Dave <dave@example.com>\r\n\
-Subject: Q3 numbers\r\n\
-Message-ID: <1234@partner.example>\r\n\
-Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n\
-\r\n\
-The numbers are in.\r\n";
+mod message;
+
+/// The realistic inbound message (see `message.rs`), shared by every decide and render
+/// bench and gate case.
+#[allow(unused_imports)]
+pub use message::{HEADER_LEN, MESSAGE};
 
 /// Members of the big list in case (c).
 pub const BIG_LIST: usize = 10_000;
@@ -95,3 +94,5 @@ pub fn original(size: usize) -> Bytes {
     m.truncate(size);
     Bytes::from(m)
 }
+
+pub mod floor;

@@ -479,8 +479,9 @@ pub struct Decision {
     pub archive_copies: SmallVec<[ArchiveCopy; 1]>,
     /// Journal copies, one per journal-NDR address, sorted by it.
     pub journal_copies: SmallVec<[JournalCopy; 1]>,
-    /// Message-tracking events.
-    pub tracking: Vec<TrackingEvent>,
+    /// Message-tracking events (inline: ordinary mail has at most four, and deciding it
+    /// allocates nothing).
+    pub tracking: SmallVec<[TrackingEvent; 4]>,
     /// Problems worked around.
     pub warnings: Vec<Warning>,
     /// The Message-ID header value, shared with the message buffer.
@@ -495,6 +496,26 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// An empty decision for a message of `size` bytes, filled in place by `decide` (the
+    /// decision is large: moving it costs).
+    pub(crate) fn empty(size: usize) -> Self {
+        Decision {
+            traffic: Traffic::Internal,
+            verdicts: SmallVec::new(),
+            deliveries: SmallVec::new(),
+            transfers: SmallVec::new(),
+            non_deliveries: Vec::new(),
+            archive_copies: SmallVec::new(),
+            journal_copies: SmallVec::new(),
+            tracking: SmallVec::new(),
+            warnings: Vec::new(),
+            message_id: None,
+            size,
+            journal_exempt: false,
+            suspected_evasion: false,
+        }
+    }
+
     /// The verdicts that refuse their recipient.
     pub fn rejections(&self) -> impl Iterator<Item = (&Address, &Rejection)> {
         self.verdicts

@@ -579,6 +579,8 @@ impl Policy {
     /// built, and any message bytes are acceptable (only the header block is scanned).
     pub fn decide(&self, envelope: &Envelope) -> Decision {
         let message = envelope.message();
+        // Built in place, field by field: the decision is large and moving it costs.
+        let mut d = Decision::empty(message.len());
         let scan = headers::scan(message, self.limits.max_header_bytes);
         let reverse = envelope.reverse_path().address();
         let who = self.sender(envelope.origin(), envelope.reverse_path());
@@ -595,8 +597,8 @@ impl Policy {
             envelope.envelope_id(),
             false,
         );
-        let mut verdicts: SmallVec<[Verdict; 4]> =
-            SmallVec::with_capacity(envelope.recipients().len());
+        let verdicts = &mut d.verdicts;
+        verdicts.reserve(envelope.recipients().len());
         for (i, rcpt) in envelope.recipients().iter().enumerate() {
             verdicts.push(Verdict {
                 recipient: rcpt.address.clone(),
@@ -604,13 +606,15 @@ impl Policy {
             });
         }
 
-        let mut deliveries = run.deliveries.items;
-        deliveries.sort_unstable_by_key(|d| d.entry);
-        let mut non_deliveries = run.non_deliveries.items.into_vec();
-        non_deliveries.sort_unstable_by_key(|n| n.entry);
+        d.deliveries = run.deliveries.items;
+        d.deliveries.sort_unstable_by_key(|d| d.entry);
+        if !run.non_deliveries.items.is_empty() {
+            d.non_deliveries = run.non_deliveries.items.into_vec();
+            d.non_deliveries.sort_unstable_by_key(|n| n.entry);
+        }
         let mut external = run.external.items;
         external.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.address.cmp(&b.1.address)));
-        let mut transfers: SmallVec<[Transfer; 1]> = SmallVec::new();
+        let transfers = &mut d.transfers;
         for (c, relayed) in external {
             match transfers.last_mut() {
                 Some(t) if t.connector == c => t.recipients.push(relayed),
@@ -623,9 +627,9 @@ impl Policy {
         let mut expanded = run.expanded;
         expanded.sort_unstable();
 
-        let accepted = verdicts.iter().any(|v| v.disposition.is_accepted());
-        let local_recipient = !deliveries.is_empty()
-            || verdicts.iter().any(|v| {
+        let accepted = d.verdicts.iter().any(|v| v.disposition.is_accepted());
+        let local_recipient = !d.deliveries.is_empty()
+            || d.verdicts.iter().any(|v| {
                 matches!(
                     v.disposition,
                     Disposition::Deliver(_) | Disposition::Expand(_)
@@ -648,7 +652,7 @@ impl Policy {
         let journal_exempt = dsn_to_ndr || own_output;
         let suspected_evasion = scan.journal_marker && !journal_exempt;
 
-        let mut warnings = Vec::new();
+        let warnings = &mut d.warnings;
         if scan.truncated {
             warnings.push(Warning::HeaderScanTruncated {
                 limit: self.limits.max_header_bytes,
@@ -658,9 +662,10 @@ impl Policy {
             warnings.push(Warning::SuspectedEvasion);
         }
 
-        let outbound: SmallVec<[ConnectorId; 2]> = transfers.iter().map(|t| t.connector).collect();
-        let mut archive_copies: SmallVec<[ArchiveCopy; 1]> = SmallVec::new();
-        let mut journal_copies = SmallVec::new();
+        let mut outbound: SmallVec<[ConnectorId; 2]> = SmallVec::new();
+        for t in &d.transfers {
+            outbound.push(t.connector);
+        }
         if accepted && !journal_exempt {
             let crossed = inbound
                 .map(|c| (c, Direction::Inbound))
@@ -668,7 +673,7 @@ impl Policy {
                 .chain(outbound.iter().map(|&c| (c, Direction::Outbound)));
             for (connector, direction) in crossed {
                 if self.connector(connector).is_some_and(|c| c.archival()) {
-                    archive_copies.push(ArchiveCopy {
+                    d.archive_copies.push(ArchiveCopy {
                         connector,
                         direction,
                     });
@@ -676,7 +681,9 @@ impl Policy {
             }
             let mut parties = run.parties.unwrap_or_default();
             if needs_parties {
-                parties.extend(sender_entry.filter(|&e| self.journal.is_party(e)));
+                if let Some(e) = sender_entry.filter(|&e| self.journal.is_party(e)) {
+                    parties.push(e);
+                }
                 parties.sort_unstable();
                 parties.dedup();
             }
@@ -685,7 +692,7 @@ impl Policy {
                 outbound: &outbound,
                 parties: &parties,
                 internal: sender_local && local_recipient,
-                external: !sender_local || !transfers.is_empty(),
+                external: !sender_local || !d.transfers.is_empty(),
                 format: self.format,
             };
             self.journal.collect(
@@ -693,43 +700,32 @@ impl Policy {
                 &self.connectors,
                 &inputs,
                 envelope.envelope_id(),
-                &mut journal_copies,
-                &mut warnings,
+                &mut d.journal_copies,
+                &mut d.warnings,
             );
         }
 
-        let traffic = match (inbound, transfers.is_empty()) {
+        d.traffic = match (inbound, d.transfers.is_empty()) {
             (Some(_), _) => Traffic::Inbound,
             (None, false) => Traffic::Outbound,
             (None, true) => Traffic::Internal,
         };
-        let tracking = track(
+        track(
             &Parts {
-                verdicts: &verdicts,
-                deliveries: &deliveries,
-                transfers: &transfers,
-                non_deliveries: &non_deliveries,
-                archive_copies: &archive_copies,
-                journal_copies: &journal_copies,
+                verdicts: &d.verdicts,
+                deliveries: &d.deliveries,
+                transfers: &d.transfers,
+                non_deliveries: &d.non_deliveries,
+                archive_copies: &d.archive_copies,
+                journal_copies: &d.journal_copies,
             },
             envelope,
             &expanded,
+            &mut d.tracking,
         );
-        // Built once, in place: the decision is large and moving it costs.
-        Decision {
-            traffic,
-            verdicts,
-            deliveries,
-            transfers,
-            non_deliveries,
-            archive_copies,
-            journal_copies,
-            tracking,
-            warnings,
-            message_id: scan.message_id.map(|r| message.slice(r)),
-            size: message.len(),
-            journal_exempt,
-            suspected_evasion,
-        }
+        d.message_id = scan.message_id.map(|r| message.slice(r));
+        d.journal_exempt = journal_exempt;
+        d.suspected_evasion = suspected_evasion;
+        d
     }
 }

@@ -21,7 +21,12 @@ pub(crate) struct Parts<'a> {
 }
 
 /// The tracking events of a decision (ARCHITECTURE.md §3.7). Connector traffic is always tracked.
-pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<TrackingEvent> {
+pub(crate) fn track(
+    d: &Parts<'_>,
+    env: &Envelope,
+    expanded: &[EntryId],
+    out: &mut SmallVec<[TrackingEvent; 4]>,
+) {
     let event = |kind, connector, recipients: SmallVec<[Party; 4]>| TrackingEvent {
         kind,
         connector,
@@ -30,18 +35,11 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
         status: None,
         journal_copy: None,
     };
-    let mut out = Vec::with_capacity(
-        2 + expanded.len()
-            + d.deliveries.len()
-            + d.transfers.len()
-            + d.journal_copies.len()
-            + d.archive_copies.len(),
-    );
-    let everyone = env
-        .recipients()
-        .iter()
-        .map(|r| Party::Address(r.address.clone()))
-        .collect();
+    // Pushes, not `collect`: SmallVec's generic `extend` costs more than the few items.
+    let mut everyone = SmallVec::new();
+    for r in env.recipients() {
+        everyone.push(Party::Address(r.address.clone()));
+    }
     out.push(match env.origin() {
         Origin::Inbound { connector } => event(EventKind::Receive, Some(connector), everyone),
         Origin::Submitted => event(EventKind::Submit, None, everyone),
@@ -81,11 +79,10 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
         }
     }
     for t in d.transfers {
-        let rcpts = t
-            .recipients
-            .iter()
-            .map(|r| Party::Address(r.address.clone()))
-            .collect();
+        let mut rcpts = SmallVec::new();
+        for r in &t.recipients {
+            rcpts.push(Party::Address(r.address.clone()));
+        }
         out.push(event(EventKind::Transfer, Some(t.connector), rcpts));
     }
     let mut report = false;
@@ -133,14 +130,13 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
         ));
     }
     for j in d.journal_copies {
-        let rcpts = j
-            .recipients
-            .iter()
-            .map(|dst| match dst {
+        let mut rcpts = SmallVec::new();
+        for dst in &j.recipients {
+            rcpts.push(match dst {
                 Destination::Local(id) => Party::Entry(*id),
                 Destination::External { address, .. } => Party::Address(address.clone()),
-            })
-            .collect();
+            });
+        }
         let mut e = event(EventKind::Journal, None, rcpts);
         e.related = Some(Party::Entry(j.ndr));
         e.journal_copy = Some(j.ndr);
@@ -175,5 +171,4 @@ pub(crate) fn track(d: &Parts<'_>, env: &Envelope, expanded: &[EntryId]) -> Vec<
             out.push(e);
         }
     }
-    out
 }

@@ -8,6 +8,9 @@ use crate::hash::FxHashSet;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AcceptedDomains {
     exact: FxHashSet<Box<str>>,
+    /// The exact domains again when there are only a few: comparing a handful of
+    /// strings is cheaper than hashing one (most organisations have one or two).
+    few: Option<Box<[Box<str>]>>,
     /// Suffixes including the leading dot (`.example.com`).
     suffixes: Vec<Box<str>>,
 }
@@ -29,11 +32,18 @@ impl AcceptedDomains {
                 out.exact.insert(name.into());
             }
         }
+        if out.exact.len() <= 4 {
+            out.few = Some(out.exact.iter().cloned().collect());
+        }
         Ok(out)
     }
 
     /// `domain` must already be lower-case (as [`Address::domain`] is).
     pub(crate) fn contains(&self, domain: &str) -> bool {
-        self.exact.contains(domain) || self.suffixes.iter().any(|s| domain.ends_with(&**s))
+        let exact = match &self.few {
+            Some(few) => few.iter().any(|d| **d == *domain),
+            None => self.exact.contains(domain),
+        };
+        exact || self.suffixes.iter().any(|s| domain.ends_with(&**s))
     }
 }
