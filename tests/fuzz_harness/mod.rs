@@ -585,6 +585,14 @@ fn naive_scan(m: &[u8]) -> (bool, Option<Vec<u8>>) {
     let mut marker = false;
     let mut id: Option<Vec<u8>> = None;
     let mut pending = false;
+    // A leading mbox `From ` line is not a header: the header block starts after it.
+    let m = match m.strip_prefix(b"From ") {
+        Some(rest) => match rest.iter().position(|&b| b == b'\n') {
+            Some(n) => &rest[n + 1..],
+            None => &[],
+        },
+        None => m,
+    };
     for (i, raw) in m.split(|&b| b == b'\n').enumerate() {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.is_empty() {
