@@ -1,9 +1,12 @@
 //! Criterion benches for the renderers: the cost of a journal report must not grow with
-//! the size of the original (only its header block is read; the body is shared).
+//! the size of the original (only its header block is read; the body is shared), and the
+//! tracking rows of a decision are cheap next to deciding it.
 //!
 //! `cargo bench --bench render`
 
 mod common;
+#[path = "common/report_message.rs"]
+mod report_message;
 
 use std::hint::black_box;
 
@@ -19,13 +22,18 @@ fn journal_report(c: &mut Criterion) {
             Origin::Inbound { connector: main },
             "<bob@partner.example>",
             &["dave@example.com"],
-            common::original(size),
+            report_message::report_original(size),
         );
         let d = policy.decide(&env);
         let copy = &d.journal_copies[0];
         c.bench_function(&format!("render/journal_report_{name}"), |b| {
             b.iter(|| render::journal_report(&policy, black_box(&env), &d, copy, at))
         });
+        if size == 1024 {
+            c.bench_function("render/tracking_csv", |b| {
+                b.iter(|| render::tracking_log::csv(&policy, black_box(&env), &d))
+            });
+        }
     }
 }
 
