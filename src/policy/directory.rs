@@ -165,17 +165,28 @@ impl Entry {
     /// tracking logs): primary SMTP, else the contact target, else the delivery address,
     /// else the X.500 name prefixed with `X500:`, else the entry name.
     pub fn display_address(&self) -> String {
+        let mut out = String::new();
+        self.push_display_address(&mut out);
+        out
+    }
+
+    /// [`Entry::display_address`] written onto `out`.
+    pub(crate) fn push_display_address(&self, out: &mut String) {
         if let Some(a) = self
             .primary
             .as_ref()
             .or(self.target.as_ref())
             .or(self.delivery.as_ref())
         {
-            return a.to_string();
+            out.push_str(a.as_str());
+            return;
         }
         match self.x500() {
-            Some(dn) => format!("X500:{dn}"),
-            None => self.name.to_string(),
+            Some(dn) => {
+                out.push_str("X500:");
+                out.push_str(dn.as_str());
+            }
+            None => out.push_str(&self.name),
         }
     }
 }

@@ -97,7 +97,7 @@ pub fn dsn(
     let original = envelope.message();
     let f = facts::read(original, policy.limits.max_header_bytes);
     let header_block =
-        original.slice(f.header_start.min(f.header_end)..f.header_end.min(original.len()));
+        original.slice(f.bounds.header_start..f.bounds.header_end.min(original.len()));
     let [head, tail] = mime::sample(original);
     let key = |kind: &[u8]| {
         mime::keyed_hex(

@@ -16,6 +16,19 @@ const MONTHS: [&str; 12] = [
 
 /// `Sun, 22 Nov 2026 10:14:03 +0000`.
 pub(crate) fn rfc5322_date(t: Timestamp) -> String {
+    let mut out = String::with_capacity(31);
+    push_rfc5322_date(&mut out, t);
+    out
+}
+
+/// Two decimal digits of `n` (0–99).
+fn push_2(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// [`rfc5322_date`] written onto `out`.
+pub(crate) fn push_rfc5322_date(out: &mut String, t: Timestamp) {
     let (y, mo, d, h, mi, s) = t.civil();
     let wd = WEEKDAYS
         .get(t.unix_seconds().div_euclid(86_400).rem_euclid(7) as usize)
@@ -25,7 +38,23 @@ pub(crate) fn rfc5322_date(t: Timestamp) -> String {
         .get(mo.saturating_sub(1) as usize)
         .copied()
         .unwrap_or("Jan");
-    format!("{wd}, {d} {mon} {y:04} {h:02}:{mi:02}:{s:02} +0000")
+    out.push_str(wd);
+    out.push_str(", ");
+    if d >= 10 {
+        push_2(out, d);
+    } else {
+        out.push(char::from(b'0' + (d % 10) as u8));
+    }
+    out.push(' ');
+    out.push_str(mon);
+    out.push(' ');
+    let _ = write!(out, "{y:04} ");
+    push_2(out, h);
+    out.push(':');
+    push_2(out, mi);
+    out.push(':');
+    push_2(out, s);
+    out.push_str(" +0000");
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -81,6 +110,15 @@ pub(crate) fn encode_text(s: &str) -> String {
     out
 }
 
+/// [`encode_text`] written onto `out`: copied as is when it is plain ASCII already.
+pub(crate) fn push_encoded_text(out: &mut String, s: &str) {
+    if is_plain(s) {
+        out.push_str(s);
+    } else {
+        out.push_str(&encode_text(s));
+    }
+}
+
 fn push_word(out: &mut String, chunk: &str) {
     if !out.is_empty() {
         out.push_str("\r\n ");
@@ -115,23 +153,36 @@ fn encode_phrase(name: &str) -> String {
 
 /// `Name <addr>` or `<addr>`; `None` when the address is missing or not a valid SMTP
 /// address (so nothing unparsed reaches a header).
+#[cfg(test)]
 pub(crate) fn mailbox(name: Option<&str>, address: Option<&str>) -> Option<String> {
-    let addr = crate::address::Address::parse(address?).ok()?;
-    match name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(format!("{} <{addr}>", encode_phrase(n))),
-        None => Some(format!("<{addr}>")),
-    }
+    let mut out = String::new();
+    push_mailbox(&mut out, name, address).then_some(out)
 }
 
-/// `Name: a,\r\n b` — one mailbox a line, so no line grows past the limit.
-pub(crate) fn address_header(out: &mut String, name: &str, items: &[String]) {
-    if items.is_empty() {
-        return;
+/// [`mailbox`] written onto `out`; `false` (and nothing written) when the address is
+/// missing or not a valid SMTP address.
+pub(crate) fn push_mailbox(out: &mut String, name: Option<&str>, address: Option<&str>) -> bool {
+    let Some(addr) = address.and_then(|a| crate::address::Address::parse(a).ok()) else {
+        return false;
+    };
+    if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
+        push_phrase(out, n);
+        out.push(' ');
     }
-    out.push_str(name);
-    out.push_str(": ");
-    out.push_str(&items.join(",\r\n "));
-    out.push_str("\r\n");
+    out.push('<');
+    out.push_str(addr.as_str());
+    out.push('>');
+    true
+}
+
+/// [`encode_phrase`] written onto `out`: an atom run is copied as is.
+fn push_phrase(out: &mut String, name: &str) {
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b" !#$%&'*+-/=?^_`{|}~".contains(&b);
+    if name.bytes().all(atext) && !name.contains("=?") {
+        out.push_str(name);
+    } else {
+        out.push_str(&encode_phrase(name));
+    }
 }
 
 /// Quoted-printable (RFC 2045) with CRLF hard breaks and soft breaks before 76.
@@ -166,16 +217,24 @@ pub(crate) fn quoted_printable(text: &str) -> String {
 /// A keyed 128-bit hash as 32 hex digits: deterministic for the same inputs and key,
 /// unpredictable without the key.
 pub(crate) fn keyed_hex(key: &[u8; 16], parts: &[&[u8]]) -> String {
+    let mut s = String::with_capacity(32);
+    push_keyed_hex(&mut s, key, parts);
+    s
+}
+
+/// [`keyed_hex`] written onto `out`.
+pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut h = SipHasher24::new_with_key(key);
     for p in parts {
         h.write_usize(p.len());
         h.write(p);
     }
-    let mut s = String::with_capacity(32);
+    let digit = |n: u8| char::from(HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0'));
     for b in h.finish128().as_bytes() {
-        let _ = write!(s, "{b:02x}");
+        out.push(digit(b >> 4));
+        out.push(digit(b));
     }
-    s
 }
 
 /// A sample of a message for keyed identifiers: its first and last 512 bytes. Callers key
@@ -226,6 +285,40 @@ mod tests {
         let long = encode_text(&"ü".repeat(100));
         assert!(long.split("\r\n ").all(|w| w.len() <= 75), "{long}");
         assert!(encode_text("=?utf-8?q?fake?=").starts_with("=?UTF-8?B?"));
+    }
+
+    #[test]
+    fn pushed_dates_and_words_match() {
+        for t in [0, 1_795_342_443, 951_782_400, 4_102_444_799] {
+            let t = Timestamp::from_unix(t);
+            let (_, _, d, ..) = t.civil();
+            let mut out = String::new();
+            push_rfc5322_date(&mut out, t);
+            assert!(out.contains(&format!(", {d} ")), "{out}");
+            assert_eq!(out.len(), if d < 10 { 30 } else { 31 }, "{out}");
+        }
+        for s in ["Q3 numbers", "a\r\nb", "Zahlen für Q3", "=?x?q?y?=", ""] {
+            let mut out = String::new();
+            push_encoded_text(&mut out, s);
+            assert_eq!(out, encode_text(s));
+        }
+        for n in ["Bob", "Doe, John", "Jürgen", "=?utf-8?q?x?=", "a\"b"] {
+            let mut out = String::new();
+            push_phrase(&mut out, n);
+            assert_eq!(out, encode_phrase(n));
+        }
+        let mut h = SipHasher24::new_with_key(&[7; 16]);
+        for p in [&b"a"[..], b"bc"] {
+            h.write_usize(p.len());
+            h.write(p);
+        }
+        let reference: String = h
+            .finish128()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(keyed_hex(&[7; 16], &[b"a", b"bc"]), reference);
     }
 
     #[test]

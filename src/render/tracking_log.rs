@@ -154,7 +154,7 @@ fn common(policy: &Policy, envelope: &Envelope, decision: &Decision, time: Strin
             .as_ref()
             .map(|m| String::from_utf8_lossy(m).into_owned())
             .unwrap_or_default(),
-        subject: f.subject.unwrap_or_default(),
+        subject: f.subject.unwrap_or_default().into_owned(),
         sender: envelope
             .reverse_path()
             .address()
