@@ -146,7 +146,7 @@ pub fn dsn(
         );
     }
     if let Some(id) = &f.message_id {
-        let _ = write!(human, "\r\nOriginal Message-ID: {}\r\n", one_line(id));
+        let _ = write!(human, "\r\nOriginal Message-ID: <{}>\r\n", one_line(id));
     }
     h.push_str(&mime::quoted_printable(&human));
     let _ = write!(

@@ -12,8 +12,6 @@ use mail_parser::parsers::MessageStream;
 use mail_parser::{Address as Parsed, HeaderValue};
 use smallvec::SmallVec;
 
-use crate::headers;
-
 /// One mailbox from an address header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Mailbox<'a> {
@@ -48,32 +46,12 @@ pub(crate) struct Facts<'a> {
     pub to: Mailboxes<'a>,
     pub cc: Mailboxes<'a>,
     pub subject: Option<Cow<'a, str>>,
-    /// With angle brackets.
-    pub message_id: Option<String>,
+    /// Without its angle brackets.
+    pub message_id: Option<Cow<'a, str>>,
     /// Where the header block lies.
     pub bounds: Bounds,
     /// Whether a header block was found at all.
     pub has_headers: bool,
-}
-
-/// Finds the header block, scanning at most `limit` bytes (never the body).
-pub(crate) fn bounds(message: &[u8], limit: usize) -> Bounds {
-    let scan = headers::scan(message, limit);
-    let block = message.get(..scan.body_start).unwrap_or_default();
-    // The header block without its separating blank line.
-    let mut header_end = scan.body_start;
-    if scan.has_separator {
-        for sep in [&b"\r\n"[..], b"\n"] {
-            if block.ends_with(sep) {
-                header_end -= sep.len();
-                break;
-            }
-        }
-    }
-    Bounds {
-        header_start: scan.header_start.min(header_end),
-        header_end,
-    }
 }
 
 /// The fields the renderers read.
@@ -99,29 +77,86 @@ fn wanted(name: &[u8]) -> Option<Wanted> {
     }
 }
 
-/// Calls `each` with the name and the value (after the colon, up to and including the
-/// last line break of its continuation lines) of every field of `block`, a header block
-/// as [`headers::scan`] delimits it: every line is a field or a continuation line.
-fn fields<'a>(block: &'a [u8], mut each: impl FnMut(&'a [u8], &'a [u8])) {
+/// Walks the header block once, as [`headers::scan`] delimits it (an optional mbox
+/// `From ` line, then field and continuation lines up to a blank line, a line that is
+/// not a header, the end of the data or `limit`), and calls `each` with every field the
+/// renderers read and its value: the bytes after the colon up to and including the last
+/// line break of its continuation lines. Returns where the block lies.
+fn walk<'a>(message: &'a [u8], limit: usize, mut each: impl FnMut(Wanted, &'a [u8])) -> Bounds {
+    let window = message.get(..limit).unwrap_or(message);
     let mut pos = 0usize;
-    while pos < block.len() {
-        let start = pos;
-        // The field's first line, then its continuation lines.
-        loop {
-            pos = match block.get(pos..).and_then(|r| memchr::memchr(b'\n', r)) {
-                Some(n) => pos + n + 1,
-                None => block.len(),
-            };
-            if !matches!(block.get(pos), Some(b' ' | b'\t')) {
-                break;
-            }
-        }
-        let field = block.get(start..pos).unwrap_or_default();
-        if let Some(colon) = memchr::memchr(b':', field) {
-            let name = field.get(..colon).unwrap_or_default().trim_ascii();
-            each(name, field.get(colon + 1..).unwrap_or_default());
+    if message.starts_with(b"From ") {
+        match memchr::memchr(b'\n', window) {
+            Some(n) => pos = n + 1,
+            None => return Bounds::default(),
         }
     }
+    let header_start = pos;
+    // The field being read: what it is, and where its value starts.
+    let mut current: Option<(Wanted, usize)> = None;
+    let mut first = true;
+    let mut end = loop {
+        if pos >= message.len() || pos >= limit {
+            break pos;
+        }
+        let rest = window.get(pos..).unwrap_or_default();
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(n) => (rest.get(..n).unwrap_or_default(), pos + n + 1),
+            // The line runs past the limit.
+            None if window.len() < message.len() => break pos,
+            None => (rest, message.len()),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match line.first() {
+            // The blank line that separates the headers from the body (a lone CR at the
+            // end of the data counts as one, and stays in the block, as the scan has it).
+            None if message.get(next.wrapping_sub(1)) == Some(&b'\n') => break pos,
+            None => break next,
+            Some(b' ' | b'\t') if first => break pos,
+            Some(b' ' | b'\t') => {
+                pos = next;
+                continue;
+            }
+            Some(_) => {}
+        }
+        // The field name: printable ASCII up to the first colon, white space allowed
+        // after it (obsolete syntax). Anything else ends the header block here.
+        let Some(colon) = field_name_end(line) else {
+            break pos;
+        };
+        if let Some((w, from)) = current.take() {
+            each(w, message.get(from..pos).unwrap_or_default());
+        }
+        first = false;
+        current = wanted(line.get(..colon).unwrap_or_default().trim_ascii_end())
+            .map(|w| (w, pos + colon + 1));
+        pos = next;
+    };
+    end = end.min(message.len());
+    if let Some((w, from)) = current {
+        each(w, message.get(from..end).unwrap_or_default());
+    }
+    Bounds {
+        header_start: header_start.min(end),
+        header_end: end,
+    }
+}
+
+/// Where the colon after a valid field name is: a non-empty run of printable ASCII, then
+/// optional white space, then the colon. `None` when the line does not start a field.
+fn field_name_end(line: &[u8]) -> Option<usize> {
+    let mut name = 0usize;
+    let mut space = false;
+    for (i, &b) in line.iter().enumerate() {
+        match b {
+            b':' if name > 0 => return Some(i),
+            b':' => return None,
+            b' ' | b'\t' | b'\r' | b'\x0c' => space = true,
+            33..=126 if !space => name += 1,
+            _ => return None,
+        }
+    }
+    None
 }
 
 fn mailboxes<'a>(value: HeaderValue<'a>, out: &mut Mailboxes<'a>) {
@@ -150,45 +185,140 @@ fn text(value: HeaderValue<'_>) -> Option<Cow<'_, str>> {
     }
 }
 
+/// The value of a field that fits on its one line, without its line break and the white
+/// space around it, when it is plain ASCII (no control character, no encoded word): the
+/// only values the fast paths below take. `None` sends the value to mail-parser.
+fn plain_line(value: &[u8]) -> Option<&str> {
+    let line = value.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut previous = 0u8;
+    for &b in line {
+        if !((0x20..0x7f).contains(&b) || b == b'\t') || (previous == b'=' && b == b'?') {
+            return None;
+        }
+        previous = b;
+    }
+    std::str::from_utf8(line.trim_ascii()).ok()
+}
+
+/// An unstructured value (`Subject`) as mail-parser's `parse_unstructured` reads it.
+fn unstructured(value: &[u8]) -> Option<Cow<'_, str>> {
+    match plain_line(value) {
+        Some("") => None,
+        Some(s) => Some(Cow::Borrowed(s)),
+        None => text(MessageStream::new(value).parse_unstructured()),
+    }
+}
+
+/// A `Message-ID` value, without its angle brackets, as mail-parser's `parse_id` and the
+/// trimming of the brackets read it.
+fn message_id(value: &[u8]) -> Option<Cow<'_, str>> {
+    let simple = plain_line(value)
+        .and_then(|s| s.strip_prefix('<'))
+        .and_then(|s| s.strip_suffix('>'))
+        .filter(|id| !id.is_empty() && !id.contains(['<', '>', ' ', '\t']));
+    if let Some(id) = simple {
+        return Some(Cow::Borrowed(id));
+    }
+    text(MessageStream::new(value).parse_id()).map(|id| {
+        let trimmed = id.trim_matches(|c| c == '<' || c == '>');
+        if trimmed.len() == id.len() {
+            id
+        } else {
+            Cow::Owned(trimmed.to_owned())
+        }
+    })
+}
+
+/// Whether `s` is an address mail-parser reads as it is: `local@domain` of atext
+/// characters and dots, one `@`.
+fn is_simple_address(s: &str) -> bool {
+    let mut ats = 0;
+    for b in s.bytes() {
+        match b {
+            b'@' => ats += 1,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
+            b'.' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'/' | b'=' | b'?'
+            | b'^' | b'_' | b'`' | b'{' | b'|' | b'}' | b'~' | b'-' => {}
+            _ => return false,
+        }
+    }
+    ats == 1 && !s.starts_with('@') && !s.ends_with('@')
+}
+
+/// Whether `s` is a display name mail-parser reads as it is: words of letters, digits,
+/// `-` and `_`, one space apart.
+fn is_simple_name(s: &str) -> bool {
+    let mut previous = b' ';
+    for b in s.bytes() {
+        let word = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        if !(word || b == b' ' && previous != b' ') {
+            return false;
+        }
+        previous = b;
+    }
+    !s.is_empty()
+}
+
+/// The mailboxes of an address field as mail-parser's `parse_address` reads them: a list
+/// of `addr` and `Name <addr>` items is split here, anything else goes to mail-parser.
+fn address_list<'a>(value: &'a [u8], out: &mut Mailboxes<'a>) {
+    if let Some(line) = plain_line(value).filter(|l| !l.is_empty()) {
+        let mark = out.len();
+        let mut simple = true;
+        for item in line.split(',') {
+            let item = item.trim_matches([' ', '\t']);
+            let mailbox = match item.strip_suffix('>').and_then(|i| i.rsplit_once('<')) {
+                Some((name, addr)) => {
+                    let name = name.trim_end_matches([' ', '\t']);
+                    let named = name.is_empty() || is_simple_name(name);
+                    (named && is_simple_address(addr)).then(|| Mailbox {
+                        name: (!name.is_empty()).then_some(Cow::Borrowed(name)),
+                        address: Some(Cow::Borrowed(addr)),
+                    })
+                }
+                None => is_simple_address(item).then(|| Mailbox {
+                    name: None,
+                    address: Some(Cow::Borrowed(item)),
+                }),
+            };
+            match mailbox {
+                Some(m) => out.push(m),
+                None => {
+                    simple = false;
+                    break;
+                }
+            }
+        }
+        if simple {
+            return;
+        }
+        out.truncate(mark);
+    }
+    mailboxes(MessageStream::new(value).parse_address(), out);
+}
+
 /// Reads the header facts, scanning at most `limit` bytes (never the body).
 pub(crate) fn read(message: &[u8], limit: usize) -> Facts<'_> {
-    let bounds = bounds(message, limit);
-    let mut facts = Facts {
-        bounds,
-        has_headers: bounds.has_headers(),
-        ..Facts::default()
-    };
-    if !facts.has_headers {
-        return facts;
-    }
-    let block = message
-        .get(bounds.header_start..bounds.header_end)
-        .unwrap_or_default();
+    let mut facts = Facts::default();
     // mail-parser reads the last `From`, `Subject` and `Message-ID` field and every `To`
     // and `Cc` field: parse only those.
-    let (mut from, mut subject, mut message_id) = (None, None, None);
-    fields(block, |name, value| match wanted(name) {
-        Some(Wanted::From) => from = Some(value),
-        Some(Wanted::Subject) => subject = Some(value),
-        Some(Wanted::MessageId) => message_id = Some(value),
-        Some(Wanted::To) => mailboxes(MessageStream::new(value).parse_address(), &mut facts.to),
-        Some(Wanted::Cc) => mailboxes(MessageStream::new(value).parse_address(), &mut facts.cc),
-        None => {}
+    let (mut from, mut subject, mut id) = (None, None, None);
+    let (mut to, mut cc) = (Mailboxes::new(), Mailboxes::new());
+    facts.bounds = walk(message, limit, |field, value| match field {
+        Wanted::From => from = Some(value),
+        Wanted::Subject => subject = Some(value),
+        Wanted::MessageId => id = Some(value),
+        Wanted::To => address_list(value, &mut to),
+        Wanted::Cc => address_list(value, &mut cc),
     });
+    facts.has_headers = facts.bounds.has_headers();
+    (facts.to, facts.cc) = (to, cc);
     if let Some(v) = from {
-        mailboxes(MessageStream::new(v).parse_address(), &mut facts.from);
+        address_list(v, &mut facts.from);
     }
-    facts.subject = subject.and_then(|v| text(MessageStream::new(v).parse_unstructured()));
-    facts.message_id = message_id
-        .and_then(|v| text(MessageStream::new(v).parse_id()))
-        .map(|id| {
-            let id = id.trim_matches(|c| c == '<' || c == '>');
-            let mut s = String::with_capacity(id.len() + 2);
-            s.push('<');
-            s.push_str(id);
-            s.push('>');
-            s
-        });
+    facts.subject = subject.and_then(unstructured);
+    facts.message_id = id.and_then(message_id);
     facts
 }
 
@@ -204,7 +334,28 @@ impl Facts<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::headers;
     use mail_parser::MessageParser;
+
+    /// The header block as the fast scan of `decide` finds it.
+    pub(crate) fn bounds(message: &[u8], limit: usize) -> Bounds {
+        let scan = headers::scan(message, limit);
+        let block = message.get(..scan.body_start).unwrap_or_default();
+        // The header block without its separating blank line.
+        let mut header_end = scan.body_start;
+        if scan.has_separator {
+            for sep in [&b"\r\n"[..], b"\n"] {
+                if block.ends_with(sep) {
+                    header_end -= sep.len();
+                    break;
+                }
+            }
+        }
+        Bounds {
+            header_start: scan.header_start.min(header_end),
+            header_end,
+        }
+    }
 
     /// The facts as a full mail-parser header parse of the whole block gives them: the
     /// reference the targeted read must agree with.
@@ -241,7 +392,7 @@ pub(crate) mod tests {
         facts.subject = m.subject().map(|s| Cow::Owned(s.to_owned()));
         facts.message_id = m
             .message_id()
-            .map(|id| format!("<{}>", id.trim_matches(|c| c == '<' || c == '>')));
+            .map(|id| Cow::Owned(id.trim_matches(|c| c == '<' || c == '>').to_owned()));
         facts
     }
 
@@ -260,7 +411,7 @@ pub(crate) mod tests {
             to: list(f.to),
             cc: list(f.cc),
             subject: f.subject.map(|s| Cow::Owned(s.into_owned())),
-            message_id: f.message_id,
+            message_id: f.message_id.map(|s| Cow::Owned(s.into_owned())),
             bounds: f.bounds,
             has_headers: f.has_headers,
         }
@@ -273,7 +424,7 @@ pub(crate) mod tests {
         assert_eq!(f.from[0].address.as_deref(), Some("alice@example.com"));
         assert_eq!(f.to.len(), 2);
         assert_eq!(f.subject.as_deref(), Some("für you"));
-        assert_eq!(f.message_id.as_deref(), Some("<1@example.com>"));
+        assert_eq!(f.message_id.as_deref(), Some("1@example.com"));
         assert!(Facts::lists(&f.cc, "DAVE@example.com"));
         assert_eq!(&m[..f.bounds.header_end], &m[..m.len() - 6]);
         assert_eq!(owned(f), read_with_full_parse(m, 1 << 20));
@@ -313,6 +464,14 @@ pub(crate) mod tests {
             b"Subject: a\rb\r\nFrom: <unterminated@x\r\nTo: \"open quote <q@x>\r\n\r\n",
             b"Date: not a date at all: To: evil@x.example\r\nContent-Type: text/plain; charset=\"x\r\n\r\n",
             b"Message-ID\r:\n   <x@y.example>\r\n\r\n",
+            // The fast paths and their edges.
+            b"To: Bob  Partner <a@b.example>\r\nCc: A <a@b.example>,B <c@d.example>\r\n\r\n",
+            b"To: a@b.example, , c@d.example\r\nFrom: J. Doe <j@x.example>\r\n\r\n",
+            b"To: <a@b.example>\r\nCc: x@y.example,\r\nFrom: Bob<b@x.example>\r\n\r\n",
+            b"Subject:   spaced   out  \r\nMessage-ID: <a b@c.example>\r\n\r\n",
+            b"Subject:\t\r\nMessage-ID: <>\r\nTo: @x.example, a@@b\r\n\r\n",
+            b"Subject: last\nMessage-ID:  <id@x.example>  \nTo: a@b.example\n\n",
+            b"From: Bob <bob@x.example> (comment)\r\nTo: a@b.example <c@d.example>\r\n\r\n",
         ] {
             assert_eq!(
                 owned(read(m, 1 << 20)),
@@ -350,6 +509,20 @@ pub(crate) mod tests {
             "Comments",
         ];
         const PIECES: &[&str] = &[
+            "Bob",
+            "Bob Partner",
+            "bob@partner.example",
+            "<a@b.example>",
+            " <c@d.example>",
+            ", ",
+            "  ",
+            "Q3 numbers",
+            "x.y@z.example",
+            "Dave-Smith_2",
+            "@",
+            "a@",
+            "<>",
+            ".",
             "a@b.example",
             "Bob <bob@x.example>",
             "\"Doe, John\" <j@x.example>",

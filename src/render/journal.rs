@@ -237,10 +237,14 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts<
     s.push_str("\r\nSubject: ");
     push_one_line(&mut s, f.subject.as_deref().unwrap_or_default());
     s.push_str("\r\nMessage-ID: ");
-    push_one_line(
-        &mut s,
-        f.message_id.as_deref().unwrap_or("Unknown Message-ID"),
-    );
+    match f.message_id.as_deref() {
+        Some(id) => {
+            s.push('<');
+            push_one_line(&mut s, id);
+            s.push('>');
+        }
+        None => s.push_str("Unknown Message-ID"),
+    }
     s.push_str("\r\n");
     // The addressing (To / Cc / Bcc) can be trusted only for submitted mail; mail from
     // the Internet lists every recipient as `Recipient`, as Exchange does.

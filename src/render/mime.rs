@@ -84,7 +84,12 @@ pub(crate) fn base64(data: &[u8]) -> String {
 /// Whether text can stand in a header as it is (printable ASCII, no encoded-word
 /// look-alike).
 fn is_plain(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b)) && !s.contains("=?")
+    let mut previous = 0u8;
+    s.bytes().all(|b| {
+        let ok = (0x20..0x7f).contains(&b) && !(previous == b'=' && b == b'?');
+        previous = b;
+        ok
+    })
 }
 
 /// Header text (unstructured): as is when plain ASCII, else RFC 2047 `B` encoded words
@@ -177,8 +182,13 @@ pub(crate) fn push_mailbox(out: &mut String, name: Option<&str>, address: Option
 
 /// [`encode_phrase`] written onto `out`: an atom run is copied as is.
 fn push_phrase(out: &mut String, name: &str) {
-    let atext = |b: u8| b.is_ascii_alphanumeric() || b" !#$%&'*+-/=?^_`{|}~".contains(&b);
-    if name.bytes().all(atext) && !name.contains("=?") {
+    let atext = |b: u8| {
+        matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b' ' | b'!' | b'#' | b'$' | b'%'
+            | b'&' | b'\'' | b'*' | b'+' | b'-' | b'/' | b'^' | b'_' | b'`' | b'{' | b'|'
+            | b'}' | b'~')
+    };
+    // `=` and `?` are atext too, but together they might start an encoded word.
+    if name.bytes().all(atext) {
         out.push_str(name);
     } else {
         out.push_str(&encode_phrase(name));
