@@ -61,7 +61,7 @@ pub fn journal_report(
     boundary_key(&mut boundary, policy, &key, at);
 
     let summary = summary(policy, envelope, decision, &f);
-    let ascii = summary.is_ascii() && summary.split("\r\n").all(|l| l.len() <= 998);
+    let ascii = summary.is_ascii() && lines_fit(summary.as_bytes());
 
     // One buffer for the part before the original and the closing after it.
     let mut h = String::with_capacity(1024 + 2 * summary.len());
@@ -108,6 +108,19 @@ pub fn journal_report(
     h.push_str("--\r\n");
     let all = Bytes::from(h);
     Rendered::from_chunks([all.slice(..head), original.clone(), all.slice(head..)])
+}
+
+/// Whether every line (CRLF-terminated) of `text` fits in the 998-byte limit of RFC 5322.
+fn lines_fit(text: &[u8]) -> bool {
+    let mut start = 0usize;
+    for n in memchr::memchr_iter(b'\n', text) {
+        // The line without its CRLF.
+        if n.saturating_sub(1).saturating_sub(start) > 998 {
+            return false;
+        }
+        start = n + 1;
+    }
+    text.len() - start <= 998
 }
 
 /// `Name: a,\r\n b\r\n` with the header's valid mailboxes, one a line so that no line
@@ -337,5 +350,26 @@ pub fn journal_message(
     match copy.format {
         JournalFormat::Copy => journal_copy(envelope),
         _ => journal_report(policy, envelope, decision, copy, at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_lengths_are_checked_as_the_split_did() {
+        let long = "x".repeat(998);
+        for text in [
+            String::new(),
+            "a\r\nb\r\n".to_owned(),
+            format!("{long}\r\n"),
+            format!("{long}x\r\n"),
+            format!("a\r\n{long}"),
+            format!("a\r\n{long}x"),
+        ] {
+            let old = text.split("\r\n").all(|l| l.len() <= 998);
+            assert_eq!(lines_fit(text.as_bytes()), old, "{}", text.len());
+        }
     }
 }

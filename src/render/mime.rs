@@ -167,16 +167,60 @@ pub(crate) fn mailbox(name: Option<&str>, address: Option<&str>) -> Option<Strin
 /// [`mailbox`] written onto `out`; `false` (and nothing written) when the address is
 /// missing or not a valid SMTP address.
 pub(crate) fn push_mailbox(out: &mut String, name: Option<&str>, address: Option<&str>) -> bool {
-    let Some(addr) = address.and_then(|a| crate::address::Address::parse(a).ok()) else {
+    let Some(address) = address else {
         return false;
     };
+    let mark = out.len();
     if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
         push_phrase(out, n);
         out.push(' ');
     }
     out.push('<');
-    out.push_str(addr.as_str());
+    if !push_plain_address(out, address) {
+        match crate::address::Address::parse(address) {
+            Ok(a) => out.push_str(a.as_str()),
+            Err(_) => {
+                out.truncate(mark);
+                return false;
+            }
+        }
+    }
     out.push('>');
+    true
+}
+
+/// A plain `dot-atom@host.name` address written as [`Address::parse`] would normalise it
+/// (the domain lower-cased), without building one; `false` (nothing written) for any
+/// other address, which [`Address::parse`] must then judge. It accepts a subset of what
+/// [`Address::parse`] accepts (a proptest checks it).
+///
+/// [`Address::parse`]: crate::address::Address::parse
+fn push_plain_address(out: &mut String, address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let atext = |b: u8| {
+        matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%'
+            | b'&' | b'\'' | b'*' | b'+' | b'-' | b'/' | b'=' | b'?' | b'^' | b'_' | b'`'
+            | b'{' | b'|' | b'}' | b'~')
+    };
+    let local_ok = (1..=64).contains(&local.len())
+        && local
+            .split('.')
+            .all(|w| !w.is_empty() && w.bytes().all(atext));
+    let domain_ok = (1..=255).contains(&domain.len())
+        && domain.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if !(local_ok && domain_ok) {
+        return false;
+    }
+    out.push_str(local);
+    out.push('@');
+    out.extend(domain.chars().map(|c| c.to_ascii_lowercase()));
     true
 }
 
@@ -329,6 +373,48 @@ mod tests {
             .map(|b| format!("{b:02x}"))
             .collect();
         assert_eq!(keyed_hex(&[7; 16], &[b"a", b"bc"]), reference);
+    }
+
+    proptest::proptest! {
+        /// Every address the plain path takes, `Address::parse` takes too, and writes
+        /// the same way.
+        #[test]
+        fn plain_addresses_are_parsed_addresses(a in "[a-zA-Z0-9.@<> _\\-+\"\\[\\]]{0,12}(@[a-zA-Z0-9.-]{0,10})?") {
+            let mut out = String::new();
+            if push_plain_address(&mut out, &a) {
+                let parsed = crate::address::Address::parse(&a);
+                proptest::prop_assert!(parsed.is_ok(), "{a:?}");
+                let parsed = parsed.unwrap();
+                proptest::prop_assert_eq!(out.as_str(), parsed.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn plain_address_edges() {
+        for a in ["a@B.Example", "x.y+z@d-e.example", "a@b"] {
+            let mut out = String::new();
+            assert!(push_plain_address(&mut out, a), "{a}");
+            assert_eq!(out, crate::address::Address::parse(a).unwrap().as_str());
+        }
+        for a in [
+            ".a@b",
+            "a.@b",
+            "a..b@c",
+            "a@-b",
+            "a@b-",
+            "a@b..c",
+            "a@",
+            "@b",
+            "a b@c",
+            "<a@b>",
+            "postmaster",
+            "\"q\"@b",
+            "a@[1.2.3.4]",
+            &format!("{}@b", "x".repeat(65)),
+        ] {
+            assert!(!push_plain_address(&mut String::new(), a), "{a}");
+        }
     }
 
     #[test]
