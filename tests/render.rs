@@ -703,3 +703,22 @@ fn report_boundaries_are_keyed_deterministic_and_vary_with_the_render_time() {
     assert_eq!(id(&report("one secret", AT)), id(&again));
     assert!(a.starts_with("=_mj_") && a.len() == 37, "{a}");
 }
+
+#[test]
+fn one_tracking_reading_serves_every_log_writer() {
+    let p = policy();
+    for env in [inbound_envelope(&p, INBOUND), outbound_envelope(INBOUND)] {
+        let d = p.decide(&env);
+        let t = render::tracking_log::Tracking::new(&p, &env, &d);
+        assert_eq!(t.csv(), render::tracking_log::csv(&p, &env, &d));
+        assert_eq!(
+            t.exchange55(),
+            render::tracking_log::exchange55(&p, &env, &d)
+        );
+        assert_eq!(
+            t.json_lines(),
+            render::tracking_log::json_lines(&p, &env, &d)
+        );
+        assert!(!t.csv().is_empty());
+    }
+}

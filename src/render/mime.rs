@@ -196,31 +196,52 @@ pub(crate) fn push_mailbox(out: &mut String, name: Option<&str>, address: Option
 ///
 /// [`Address::parse`]: crate::address::Address::parse
 fn push_plain_address(out: &mut String, address: &str) -> bool {
-    let Some((local, domain)) = address.rsplit_once('@') else {
+    let bytes = address.as_bytes();
+    let Some(at) = bytes.iter().rposition(|&b| b == b'@') else {
         return false;
     };
+    let (local, domain) = (
+        bytes.get(..at).unwrap_or_default(),
+        bytes.get(at + 1..).unwrap_or_default(),
+    );
     let atext = |b: u8| {
         matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%'
             | b'&' | b'\'' | b'*' | b'+' | b'-' | b'/' | b'=' | b'?' | b'^' | b'_' | b'`'
             | b'{' | b'|' | b'}' | b'~')
     };
-    let local_ok = (1..=64).contains(&local.len())
-        && local
-            .split('.')
-            .all(|w| !w.is_empty() && w.bytes().all(atext));
-    let domain_ok = (1..=255).contains(&domain.len())
-        && domain.split('.').all(|l| {
-            (1..=63).contains(&l.len())
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    if !(local_ok && domain_ok) {
+    // Dot-atom: atext words, one dot apart.
+    let mut previous = b'.';
+    for &b in local {
+        if !(atext(b) || b == b'.' && previous != b'.') {
+            return false;
+        }
+        previous = b;
+    }
+    if !(1..=64).contains(&local.len()) || previous == b'.' {
         return false;
     }
-    out.push_str(local);
-    out.push('@');
-    out.extend(domain.chars().map(|c| c.to_ascii_lowercase()));
+    // Host name: labels of letters, digits and inner hyphens, 1–63 bytes, one dot apart.
+    let (mut label, mut previous) = (0usize, b'.');
+    for &b in domain {
+        match b {
+            b'.' if label > 0 && previous != b'-' => label = 0,
+            b'-' if label > 0 => label += 1,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => label += 1,
+            _ => return false,
+        }
+        if label > 63 {
+            return false;
+        }
+        previous = b;
+    }
+    if !(1..=255).contains(&domain.len()) || label == 0 || previous == b'-' {
+        return false;
+    }
+    let start = out.len();
+    out.push_str(address);
+    if let Some(d) = out.get_mut(start + at + 1..) {
+        d.make_ascii_lowercase();
+    }
     true
 }
 
