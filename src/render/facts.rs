@@ -328,6 +328,18 @@ pub(crate) fn read(message: &[u8], limit: usize) -> Facts<'_> {
     facts
 }
 
+/// Only the `Subject` of the original (the last one, as mail-parser reads it), for
+/// writers that need nothing else from the header block.
+pub(crate) fn subject(message: &[u8], limit: usize) -> Option<Cow<'_, str>> {
+    let mut subject = None;
+    walk(message, limit, |field, value| {
+        if field == Wanted::Subject {
+            subject = Some(value);
+        }
+    });
+    subject.and_then(unstructured)
+}
+
 impl Facts<'_> {
     /// Whether `address` appears in the given list, ignoring ASCII case.
     pub(crate) fn lists(list: &[Mailbox<'_>], address: &str) -> bool {
@@ -434,6 +446,7 @@ pub(crate) mod tests {
         assert!(Facts::lists(&f.cc, "DAVE@example.com"));
         assert_eq!(&m[..f.bounds.header_end], &m[..m.len() - 6]);
         assert_eq!(owned(f), read_with_full_parse(m, 1 << 20));
+        assert_eq!(subject(m, 1 << 20).as_deref(), Some("für you"));
     }
 
     #[test]
@@ -603,7 +616,9 @@ pub(crate) mod tests {
                 }
                 m.extend_from_slice(separator.as_bytes());
                 m.extend_from_slice(&junk);
-                prop_assert_eq!(owned(read(&m, limit)), read_with_full_parse(&m, limit));
+                let full = read_with_full_parse(&m, limit);
+                prop_assert_eq!(subject(&m, limit), full.subject.clone());
+                prop_assert_eq!(owned(read(&m, limit)), full);
             }
 
             /// The same on arbitrary bytes.

@@ -74,7 +74,46 @@ pub const CSV_FIELDS: [&str; 30] = [
 /// `2026-11-22T10:14:03.000Z`.
 fn iso_millis(t: Timestamp) -> String {
     let (y, mo, d, h, mi, s) = t.civil();
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z")
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z");
+    }
+    let mut out = String::with_capacity(24);
+    let y = y as u32;
+    push_2(&mut out, y / 100);
+    push_2(&mut out, y % 100);
+    for (sep, n) in [('-', mo), ('-', d), ('T', h), (':', mi), (':', s)] {
+        out.push(sep);
+        push_2(&mut out, n);
+    }
+    out.push_str(".000Z");
+    out
+}
+
+/// Two decimal digits of `n` (0–99).
+fn push_2(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// `n` in decimal, written onto `out` (cleared first).
+fn set_decimal(out: &mut String, n: u64) {
+    out.clear();
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
 }
 
 /// The CSV log's preamble, for the top of a new log file.
@@ -235,12 +274,12 @@ pub struct Tracking<'a> {
 impl<'a> Tracking<'a> {
     /// Reads what the log writers need from the decision and its original.
     pub fn new(policy: &'a Policy, envelope: &'a Envelope, decision: &'a Decision) -> Self {
-        let f = facts::read(envelope.message(), policy.limits.max_header_bytes);
         Tracking {
             policy,
             envelope,
             decision,
-            subject: f.subject.unwrap_or_default(),
+            subject: facts::subject(envelope.message(), policy.limits.max_header_bytes)
+                .unwrap_or_default(),
             journal_ids: decision
                 .journal_copies
                 .iter()
@@ -294,15 +333,22 @@ impl<'a> Tracking<'a> {
         let time = iso_millis(envelope.received_at());
         let message_id = original_message_id(decision);
         let sender = sender(envelope);
-        let internal_id = (fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1).to_string();
-        let size = decision.size.to_string();
+        let mut internal_id = String::with_capacity(20);
+        set_decimal(
+            &mut internal_id,
+            fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1,
+        );
+        let mut size = String::with_capacity(20);
+        set_decimal(&mut size, decision.size as u64);
         let direction = match decision.traffic {
             Traffic::Inbound => "Incoming",
             _ => "Originating",
         };
         let version = env!("CARGO_PKG_VERSION");
-        let (mut rcpts, mut related, mut status, mut count) =
-            (String::new(), String::new(), String::new(), String::new());
+        let mut rcpts = String::with_capacity(128);
+        let mut related = String::with_capacity(64);
+        let mut status = String::with_capacity(16);
+        let mut count = String::with_capacity(20);
         for e in &decision.tracking {
             let (event, source, _) = names(e.kind);
             rcpts.clear();
@@ -350,8 +396,7 @@ impl<'a> Tracking<'a> {
                 .and_then(|id| policy.connector(id))
                 .map(|x| x.name())
                 .unwrap_or_default();
-            count.clear();
-            let _ = write!(count, "{n}");
+            set_decimal(&mut count, n as u64);
             each(&[
                 &time,
                 "",
@@ -473,6 +518,23 @@ fn exchange55_lines(policy: &Policy, envelope: &Envelope, decision: &Decision) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_and_times() {
+        let mut s = String::from("junk");
+        for n in [0u64, 7, 10, 99, 12345, u64::MAX] {
+            set_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        for t in [0, 1_795_342_443, 4_102_444_799, -1] {
+            let t = Timestamp::from_unix(t);
+            let (y, mo, d, h, mi, s) = t.civil();
+            assert_eq!(
+                iso_millis(t),
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z")
+            );
+        }
+    }
 
     #[test]
     fn csv_quoting() {
