@@ -5,7 +5,8 @@
 
 use bytes::Bytes;
 
-pub const REPORT_MESSAGE: &[u8] = b"Received: from mail.partner.example (mail.partner.example [198.51.100.25])\r\n\
+pub const REPORT_MESSAGE: &[u8] =
+    b"Received: from mail.partner.example (mail.partner.example [198.51.100.25])\r\n\
 \tby mx1.example.com (Postfix) with ESMTPS id 4Xb2Lq0Zr9z1xyz\r\n\
 \tfor <dave@example.com>; Sun, 22 Nov 2026 10:00:02 +0000 (UTC)\r\n\
 Received: from laptop.partner.example (laptop.partner.example [192.0.2.77])\r\n\
