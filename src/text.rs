@@ -10,7 +10,7 @@ pub(crate) fn one_line(s: &str) -> String {
 
 /// [`one_line`] written onto `out`: copied as is when there is no control character.
 pub(crate) fn push_one_line(out: &mut String, s: &str) {
-    if s.bytes().any(|b| b < 0x20 || b >= 0x7f) {
+    if s.bytes().any(|b| !(0x20..0x7f).contains(&b)) {
         out.extend(s.chars().map(|c| if c.is_control() { ' ' } else { c }));
     } else {
         out.push_str(s);

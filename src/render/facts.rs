@@ -283,7 +283,7 @@ fn address_list<'a>(value: &'a [u8], out: &mut Mailboxes<'a>) {
                         address: Some(Cow::Borrowed(addr)),
                     })
                 }
-                None => is_simple_address(item).then(|| Mailbox {
+                None => is_simple_address(item).then_some(Mailbox {
                     name: None,
                     address: Some(Cow::Borrowed(item)),
                 }),
@@ -350,7 +350,7 @@ impl Facts<'_> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::headers;
     use mail_parser::MessageParser;
@@ -501,131 +501,128 @@ pub(crate) mod tests {
         }
     }
 
-    mod differential {
-        use super::*;
-        use proptest::prelude::*;
+    use proptest::prelude::*;
 
-        const NAMES: &[&str] = &[
-            "From",
-            "To",
-            "Cc",
-            "Subject",
-            "Message-ID",
-            "Received",
-            "Date",
-            "Content-Type",
-            "Sender",
-            "Bcc",
-            "X-Foo",
-            "from",
-            "SUBJECT",
-            "cC",
-            "Subject \t",
-            "Message-ID\r",
-            "To ",
-            "Reply-To",
-            "Resent-From",
-            "Comments",
-        ];
-        const PIECES: &[&str] = &[
-            "Bob",
-            "Bob Partner",
-            "bob@partner.example",
-            "<a@b.example>",
-            " <c@d.example>",
-            ", ",
-            "  ",
-            "Q3 numbers",
-            "x.y@z.example",
-            "Dave-Smith_2",
-            "@",
-            "a@",
-            "<>",
-            ".",
-            "a@b.example",
-            "Bob <bob@x.example>",
-            "\"Doe, John\" <j@x.example>",
-            "=?utf-8?q?f=C3=BCr?=",
-            "=?iso-8859-1?b?Y2Fm6Q==?=",
-            "(comment)",
-            "<id@x.example>",
-            "group: c@d.example;",
-            "\"unterminated",
-            "<",
-            ">",
-            ",",
-            ":",
-            ";",
-            " ",
-            "\t",
-            "\r",
-            "é",
-            "\\",
-            "=?",
-            "?=",
-            "from x by y; Sun, 22 Nov 2026 10:00:00 +0000",
-            "text/plain;",
-            "boundary=\"b\"",
-            "()",
-            "@",
-            "\0",
-            "\u{85}",
-        ];
+    const NAMES: &[&str] = &[
+        "From",
+        "To",
+        "Cc",
+        "Subject",
+        "Message-ID",
+        "Received",
+        "Date",
+        "Content-Type",
+        "Sender",
+        "Bcc",
+        "X-Foo",
+        "from",
+        "SUBJECT",
+        "cC",
+        "Subject \t",
+        "Message-ID\r",
+        "To ",
+        "Reply-To",
+        "Resent-From",
+        "Comments",
+    ];
+    const PIECES: &[&str] = &[
+        "Bob",
+        "Bob Partner",
+        "bob@partner.example",
+        "<a@b.example>",
+        " <c@d.example>",
+        ", ",
+        "  ",
+        "Q3 numbers",
+        "x.y@z.example",
+        "Dave-Smith_2",
+        "@",
+        "a@",
+        "<>",
+        ".",
+        "a@b.example",
+        "Bob <bob@x.example>",
+        "\"Doe, John\" <j@x.example>",
+        "=?utf-8?q?f=C3=BCr?=",
+        "=?iso-8859-1?b?Y2Fm6Q==?=",
+        "(comment)",
+        "<id@x.example>",
+        "group: c@d.example;",
+        "\"unterminated",
+        "<",
+        ">",
+        ",",
+        ":",
+        ";",
+        " ",
+        "\t",
+        "\r",
+        "é",
+        "\\",
+        "=?",
+        "?=",
+        "from x by y; Sun, 22 Nov 2026 10:00:00 +0000",
+        "text/plain;",
+        "boundary=\"b\"",
+        "()",
+        "@",
+        "\0",
+        "\u{85}",
+    ];
 
-        fn field() -> impl Strategy<Value = Vec<u8>> {
-            (
-                prop::sample::select(NAMES),
-                prop::collection::vec(prop::sample::select(PIECES), 0..6),
-                prop::collection::vec(
-                    prop::collection::vec(prop::sample::select(PIECES), 1..4),
-                    0..3,
-                ),
-                any::<bool>(),
-            )
-                .prop_map(|(name, value, continuations, lf)| {
-                    let eol = if lf { "\n" } else { "\r\n" };
-                    let mut f = format!("{name}:{}", value.concat());
-                    for c in continuations {
-                        f.push_str(eol);
-                        f.push(' ');
-                        f.push_str(&c.concat());
-                    }
+    fn field() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::sample::select(NAMES),
+            prop::collection::vec(prop::sample::select(PIECES), 0..6),
+            prop::collection::vec(
+                prop::collection::vec(prop::sample::select(PIECES), 1..4),
+                0..3,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(name, value, continuations, lf)| {
+                let eol = if lf { "\n" } else { "\r\n" };
+                let mut f = format!("{name}:{}", value.concat());
+                for c in continuations {
                     f.push_str(eol);
-                    f.into_bytes()
-                })
+                    f.push(' ');
+                    f.push_str(&c.concat());
+                }
+                f.push_str(eol);
+                f.into_bytes()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The targeted read finds what a full header parse of the block finds.
+        #[test]
+        fn targeted_read_agrees_with_a_full_parse(
+            mbox in any::<bool>(),
+            fields in prop::collection::vec(field(), 0..12),
+            separator in prop::sample::select(&["", "\r\n", "\n"][..]),
+            junk in prop::collection::vec(any::<u8>(), 0..8),
+            limit in prop::sample::select(&[1usize << 20, 64, 200][..]),
+        ) {
+            let mut m = Vec::new();
+            if mbox {
+                m.extend_from_slice(b"From x@y.example Sun Nov 22 10:00:00 2026\n");
+            }
+            for f in &fields {
+                m.extend_from_slice(f);
+            }
+            m.extend_from_slice(separator.as_bytes());
+            m.extend_from_slice(&junk);
+            let full = read_with_full_parse(&m, limit);
+            prop_assert_eq!(subject(&m, limit), full.subject.clone());
+            prop_assert_eq!(owned(read(&m, limit)), full);
         }
 
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2000))]
-
-            /// The targeted read finds what a full header parse of the block finds.
-            #[test]
-            fn targeted_read_agrees_with_a_full_parse(
-                mbox in any::<bool>(),
-                fields in prop::collection::vec(field(), 0..12),
-                separator in prop::sample::select(&["", "\r\n", "\n"][..]),
-                junk in prop::collection::vec(any::<u8>(), 0..8),
-                limit in prop::sample::select(&[1usize << 20, 64, 200][..]),
-            ) {
-                let mut m = Vec::new();
-                if mbox {
-                    m.extend_from_slice(b"From x@y.example Sun Nov 22 10:00:00 2026\n");
-                }
-                for f in &fields {
-                    m.extend_from_slice(f);
-                }
-                m.extend_from_slice(separator.as_bytes());
-                m.extend_from_slice(&junk);
-                let full = read_with_full_parse(&m, limit);
-                prop_assert_eq!(subject(&m, limit), full.subject.clone());
-                prop_assert_eq!(owned(read(&m, limit)), full);
-            }
-
-            /// The same on arbitrary bytes.
-            #[test]
-            fn agrees_on_arbitrary_bytes(m in prop::collection::vec(any::<u8>(), 0..300)) {
-                prop_assert_eq!(owned(read(&m, 1 << 20)), read_with_full_parse(&m, 1 << 20));
-            }
+        /// The same on arbitrary bytes.
+        #[test]
+        fn agrees_on_arbitrary_bytes(m in prop::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert_eq!(owned(read(&m, 1 << 20)), read_with_full_parse(&m, 1 << 20));
         }
     }
 }

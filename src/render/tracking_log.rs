@@ -131,7 +131,7 @@ pub fn csv_preamble(at: Timestamp) -> String {
 fn csv_field(out: &mut String, value: &str) {
     let plain = value
         .bytes()
-        .all(|b| b >= 0x20 && b < 0x7f && b != b',' && b != b'"');
+        .all(|b| (0x20..0x7f).contains(&b) && b != b',' && b != b'"');
     if plain {
         out.push_str(value);
         return;
