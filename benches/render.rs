@@ -1,5 +1,6 @@
 //! Criterion benches for the renderers: the cost of a journal report must not grow with
-//! the size of the original (only its header block is read; the body is shared).
+//! the size of the original (only its header block is read; the body is shared), and the
+//! tracking rows of a decision are cheap next to deciding it.
 //!
 //! `cargo bench --bench render`
 
@@ -26,6 +27,11 @@ fn journal_report(c: &mut Criterion) {
         c.bench_function(&format!("render/journal_report_{name}"), |b| {
             b.iter(|| render::journal_report(&policy, black_box(&env), &d, copy, at))
         });
+        if size == 1024 {
+            c.bench_function("render/tracking_csv", |b| {
+                b.iter(|| render::tracking_log::csv(&policy, black_box(&env), &d))
+            });
+        }
     }
 }
 

@@ -664,3 +664,61 @@ fn json_lines_carry_the_csv_fields() {
         );
     }
 }
+
+/// The boundary of a journal report, read back from its header.
+fn boundary_of(report: &[u8]) -> String {
+    let text = String::from_utf8_lossy(report);
+    let start = text.find("boundary=\"").expect("a boundary") + 10;
+    let len = text[start..].find('"').expect("a closing quote");
+    text[start..start + len].to_owned()
+}
+
+#[test]
+fn report_boundaries_are_keyed_deterministic_and_vary_with_the_render_time() {
+    let report = |secret: &str, at: Timestamp| {
+        let p = demo::config().render_secret(secret).build().unwrap();
+        let ims = p.connector_id("IMS-Main").unwrap();
+        let env = envelope(
+            Origin::Inbound { connector: ims },
+            "<bob@partner.example>",
+            &["dave@example.com"],
+            INBOUND,
+        );
+        let d = p.decide(&env);
+        render::journal_report(&p, &env, &d, &d.journal_copies[0], at).to_vec()
+    };
+    let later = Timestamp::from_unix(AT.unix_seconds() + 1);
+    let a = boundary_of(&report("one secret", AT));
+    // Deterministic: the same inputs give the same boundary.
+    assert_eq!(a, boundary_of(&report("one secret", AT)));
+    // Keyed: knowing every input but the secret (the Message-ID included) is not enough.
+    assert_ne!(a, boundary_of(&report("another secret", AT)));
+    // A report rendered again later gets another boundary, but keeps its Message-ID.
+    let again = report("one secret", later);
+    assert_ne!(a, boundary_of(&again));
+    let id = |r: &[u8]| {
+        let m = MessageParser::new().parse(r).unwrap();
+        m.message_id().unwrap().to_owned()
+    };
+    assert_eq!(id(&report("one secret", AT)), id(&again));
+    assert!(a.starts_with("=_mj_") && a.len() == 37, "{a}");
+}
+
+#[test]
+fn one_tracking_reading_serves_every_log_writer() {
+    let p = policy();
+    for env in [inbound_envelope(&p, INBOUND), outbound_envelope(INBOUND)] {
+        let d = p.decide(&env);
+        let t = render::tracking_log::Tracking::new(&p, &env, &d);
+        assert_eq!(t.csv(), render::tracking_log::csv(&p, &env, &d));
+        assert_eq!(
+            t.exchange55(),
+            render::tracking_log::exchange55(&p, &env, &d)
+        );
+        assert_eq!(
+            t.json_lines(),
+            render::tracking_log::json_lines(&p, &env, &d)
+        );
+        assert!(!t.csv().is_empty());
+    }
+}

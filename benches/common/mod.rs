@@ -91,7 +91,7 @@ pub fn original(size: usize) -> Bytes {
     while m.len() < size {
         m.extend_from_slice(b"The numbers are in, and they are looking good this quarter.\r\n");
     }
-    m.truncate(size);
+    m.truncate(size.max(MESSAGE.len()));
     Bytes::from(m)
 }
 

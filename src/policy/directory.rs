@@ -65,15 +65,19 @@ pub(crate) struct Leaf {
 /// A built directory entry.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    name: Box<str>,
-    display_name: Box<str>,
+    name: Arc<str>,
+    /// `None` when it is the name.
+    display_name: Option<Box<str>>,
     kind: EntryKind,
     proxies: Box<[ProxyAddress]>,
     primary: Option<Address>,
     target: Option<Address>,
-    /// Where a transport delivers the entry's mail: the configured delivery address,
-    /// else the primary SMTP address, else one derived from the delivery domain.
+    /// Where a transport delivers the entry's mail when that is not the primary SMTP
+    /// address: the configured delivery address, else one derived from the delivery
+    /// domain.
     delivery: Option<Address>,
+    /// The entry's mail is delivered to its primary SMTP address.
+    delivers_to_primary: bool,
     hidden: bool,
     properties: Box<[(PropTag, Box<str>)]>,
     pub(crate) members: Box<[EntryId]>,
@@ -96,7 +100,7 @@ impl Entry {
     }
     /// The display name (the name when none was configured).
     pub fn display_name(&self) -> &str {
-        &self.display_name
+        self.display_name.as_deref().unwrap_or(&self.name)
     }
     /// Mailbox, distribution list, contact or public folder.
     pub fn kind(&self) -> EntryKind {
@@ -130,7 +134,11 @@ impl Entry {
     /// name and the policy's delivery domain. `None` for lists and contacts, and for a
     /// mailbox with none of these.
     pub fn delivery_address(&self) -> Option<&Address> {
-        self.delivery.as_ref()
+        if self.delivers_to_primary {
+            self.primary.as_ref()
+        } else {
+            self.delivery.as_ref()
+        }
     }
     /// For a contact: the external address mail is forwarded to.
     pub fn contact_target(&self) -> Option<&Address> {
@@ -165,17 +173,28 @@ impl Entry {
     /// tracking logs): primary SMTP, else the contact target, else the delivery address,
     /// else the X.500 name prefixed with `X500:`, else the entry name.
     pub fn display_address(&self) -> String {
+        let mut out = String::new();
+        self.push_display_address(&mut out);
+        out
+    }
+
+    /// [`Entry::display_address`] written onto `out`.
+    pub(crate) fn push_display_address(&self, out: &mut String) {
         if let Some(a) = self
             .primary
             .as_ref()
             .or(self.target.as_ref())
-            .or(self.delivery.as_ref())
+            .or(self.delivery_address())
         {
-            return a.to_string();
+            out.push_str(a.as_str());
+            return;
         }
         match self.x500() {
-            Some(dn) => format!("X500:{dn}"),
-            None => self.name.to_string(),
+            Some(dn) => {
+                out.push_str("X500:");
+                out.push_str(dn.as_str());
+            }
+            None => out.push_str(&self.name),
         }
     }
 }
@@ -186,7 +205,8 @@ pub(crate) struct Directory {
     pub entries: Vec<Entry>,
     by_smtp: FxHashMap<Address, EntryId>,
     by_dn: FxHashMap<DistinguishedName, EntryId>,
-    by_name: FxHashMap<Box<str>, EntryId>,
+    /// Keyed by the lower-cased name (sharing the entry's name when it is lower-case).
+    by_name: FxHashMap<Arc<str>, EntryId>,
     /// Delivery addresses that are not SMTP proxies: they never resolve from an envelope,
     /// except for the engine's own output.
     by_delivery: FxHashMap<Address, EntryId>,
@@ -287,7 +307,8 @@ impl Directory {
             ),
             None if !deliverable => None,
             None => match (&e.primary, delivery_domain) {
-                (Some(p), _) => Some(p.clone()),
+                // An SMTP proxy of this very entry, indexed as such: nothing to check.
+                (Some(p), _) => return Ok(Some(p.clone())),
                 (None, Some(domain)) => Some(
                     Address::parse(&format!("{}@{domain}", e.name)).map_err(|source| {
                         ConfigError::Address {
@@ -326,6 +347,27 @@ impl Directory {
             stamp,
             ..Directory::default()
         };
+        // Sized up front: growing tables of a million entries costs time, and memory
+        // while the old and the new table are both alive.
+        let (mut smtp, mut dn) = (0usize, 0usize);
+        for c in configs {
+            for p in &c.proxies {
+                let is_smtp = p
+                    .trim_start()
+                    .get(..5)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("smtp:"));
+                *(if is_smtp { &mut smtp } else { &mut dn }) += 1;
+            }
+            smtp += usize::from(matches!(c.kind, EntryKindConfig::Contact { .. }));
+        }
+        dir.entries.reserve_exact(configs.len());
+        dir.by_name.reserve(configs.len());
+        dir.by_smtp.reserve(smtp);
+        dir.by_dn.reserve(dn);
+        // One shared empty slice for every entry that is not a list.
+        let no_flat: Arc<[FlatMember]> = Arc::from(Vec::new());
+        let no_leaves: Arc<[Leaf]> = Arc::from(Vec::new());
+        let no_nested: Arc<[EntryId]> = Arc::from(Vec::new());
         // Pass 1: names, proxies, indexes.
         for (i, cfg) in configs.iter().enumerate() {
             let id = EntryId::new(
@@ -336,9 +378,14 @@ impl Directory {
                 })?,
                 stamp,
             );
-            let name = cfg.name.trim();
-            let key: Box<str> = name.to_ascii_lowercase().into();
-            if name.is_empty() || dir.by_name.insert(key, id).is_some() {
+            let trimmed = cfg.name.trim();
+            let name: Arc<str> = Arc::from(trimmed);
+            let key = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+                Arc::from(trimmed.to_ascii_lowercase())
+            } else {
+                name.clone()
+            };
+            if trimmed.is_empty() || dir.by_name.insert(key, id).is_some() {
                 return Err(ConfigError::DuplicateEntry {
                     name: cfg.name.clone(),
                 });
@@ -394,19 +441,18 @@ impl Directory {
                     (EntryKind::Contact, Some(t))
                 }
             };
-            let display = if cfg.display_name.trim().is_empty() {
-                name
-            } else {
-                cfg.display_name.as_str()
-            };
+            let display_name = (!cfg.display_name.trim().is_empty()
+                && cfg.display_name != *trimmed)
+                .then(|| cfg.display_name.as_str().into());
             dir.entries.push(Entry {
-                name: name.into(),
-                display_name: display.into(),
+                name,
+                display_name,
                 kind,
                 proxies: proxies.into_boxed_slice(),
                 primary: primary.or(first_secondary),
                 target,
                 delivery: None,
+                delivers_to_primary: false,
                 hidden: cfg.hidden,
                 properties: cfg
                     .properties
@@ -414,18 +460,26 @@ impl Directory {
                     .map(|(t, v)| (*t, v.as_str().into()))
                     .collect(),
                 members: Box::default(),
-                flat: Arc::from(Vec::new()),
+                flat: no_flat.clone(),
                 restrictions: Restrictions::default(),
                 open: false,
-                leaves: Arc::from(Vec::new()),
-                nested: Arc::from(Vec::new()),
+                leaves: no_leaves.clone(),
+                nested: no_nested.clone(),
             });
         }
         // Pass 1b: delivery addresses, once every SMTP proxy is known.
         for (i, cfg) in configs.iter().enumerate() {
             let delivery = dir.delivery_of(i, cfg, delivery_domain, configs)?;
             if let Some(e) = dir.entries.get_mut(i) {
-                e.delivery = delivery;
+                let same = match (&delivery, &e.primary) {
+                    (Some(d), Some(p)) => d.as_str() == p.as_str(),
+                    _ => false,
+                };
+                if same {
+                    e.delivers_to_primary = true;
+                } else {
+                    e.delivery = delivery;
+                }
             }
         }
         // Pass 2: members.
@@ -460,8 +514,11 @@ impl Directory {
         }
         // Pass 4: restrictions, flattened.
         for (i, cfg) in configs.iter().enumerate() {
-            let r =
-                dir.compile_restrictions(&cfg.restrictions, &format!("entry {:?}", cfg.name))?;
+            let r = &cfg.restrictions;
+            if r.accept.is_none() && r.reject.is_empty() {
+                continue;
+            }
+            let r = dir.compile_restrictions(r, &format!("entry {:?}", cfg.name))?;
             if let Some(e) = dir.entries.get_mut(i) {
                 e.restrictions = r;
             }
@@ -693,6 +750,16 @@ mod tests {
 
     fn build(entries: Vec<EntryConfig>) -> Result<Directory, ConfigError> {
         Directory::build(&entries, &Limits::default(), None, Stamp::default())
+    }
+
+    #[test]
+    fn entry_size() {
+        // A million entries: every byte of an entry is a megabyte.
+        assert!(
+            std::mem::size_of::<Entry>() <= 256,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
     }
 
     #[test]

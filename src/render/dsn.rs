@@ -97,7 +97,7 @@ pub fn dsn(
     let original = envelope.message();
     let f = facts::read(original, policy.limits.max_header_bytes);
     let header_block =
-        original.slice(f.header_start.min(f.header_end)..f.header_end.min(original.len()));
+        original.slice(f.bounds.header_start..f.bounds.header_end.min(original.len()));
     let [head, tail] = mime::sample(original);
     let key = |kind: &[u8]| {
         mime::keyed_hex(
@@ -146,7 +146,7 @@ pub fn dsn(
         );
     }
     if let Some(id) = &f.message_id {
-        let _ = write!(human, "\r\nOriginal Message-ID: {}\r\n", one_line(id));
+        let _ = write!(human, "\r\nOriginal Message-ID: <{}>\r\n", one_line(id));
     }
     h.push_str(&mime::quoted_printable(&human));
     let _ = write!(

@@ -1,28 +1,18 @@
 //! Journal reports (Envelope format) and journal copies (Copy format).
 
-use std::fmt::Write;
-
 use bytes::Bytes;
 
 use crate::address::Address;
 use crate::config::JournalFormat;
-use crate::decide::decision::{Decision, JournalCopy, Via};
+use crate::decide::decision::{Decision, JournalCopy};
 use crate::envelope::{Envelope, Origin};
 use crate::ids::EntryId;
 use crate::policy::compiled::Policy;
-use crate::policy::directory::Entry;
 use crate::render::facts::{self, Facts, Mailbox};
 use crate::render::mime;
 use crate::render::rendered::Rendered;
-use crate::text::one_line;
+use crate::text::push_one_line;
 use crate::time::Timestamp;
-
-/// One final recipient of the original, as the report lists it.
-struct Listed<'a> {
-    address: String,
-    via: &'a Via,
-    forwarded: bool,
-}
 
 /// The journal report for one journal copy (Envelope format, ARCHITECTURE.md §4.1).
 ///
@@ -64,83 +54,134 @@ pub fn journal_report(
 ) -> Rendered {
     let original = envelope.message();
     let f = facts::read(original, policy.limits.max_header_bytes);
-    let boundary = format!("=_mj_{}", report_key(policy, envelope, copy, Some(at)));
-    let message_id = report_message_id(policy, envelope, copy);
+    let mut key = String::with_capacity(32);
+    report_key(&mut key, policy, envelope, copy);
+    let mut boundary = String::with_capacity(37);
+    boundary.push_str("=_mj_");
+    boundary_key(&mut boundary, policy, &key, at);
 
     let summary = summary(policy, envelope, decision, &f);
-    let ascii = summary.is_ascii() && summary.split("\r\n").all(|l| l.len() <= 998);
+    let ascii = summary.is_ascii() && lines_fit(summary.as_bytes());
 
-    let mut h = String::with_capacity(1024 + summary.len());
-    let list = |l: &[Mailbox]| -> Vec<String> {
-        l.iter()
-            .filter_map(|m| mime::mailbox(m.name.as_deref(), m.address.as_deref()))
-            .collect()
-    };
-    let mut from = list(&f.from);
-    if from.is_empty() {
-        from.push(format!("<{}>", copy.reverse_path));
+    // One buffer for the part before the original and the closing after it.
+    let mut h = String::with_capacity(1024 + 2 * summary.len());
+    let from = address_header(&mut h, "From", &f.from);
+    if !from {
+        h.push_str("From: <");
+        h.push_str(copy.reverse_path.as_str());
+        h.push_str(">\r\n");
     }
-    mime::address_header(&mut h, "From", &from);
-    mime::address_header(&mut h, "To", &list(&f.to));
-    mime::address_header(&mut h, "Cc", &list(&f.cc));
-    let _ = write!(
-        h,
-        "Subject: {}\r\nMessage-ID: {message_id}\r\nDate: {}\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\nX-MS-Journal-Report:\r\n\r\n\
-         This is an envelope journal report in MIME format.\r\n--{boundary}\r\n",
-        mime::encode_text(f.subject.as_deref().unwrap_or_default()),
-        mime::rfc5322_date(at),
+    address_header(&mut h, "To", &f.to);
+    address_header(&mut h, "Cc", &f.cc);
+    h.push_str("Subject: ");
+    mime::push_encoded_text(&mut h, f.subject.as_deref().unwrap_or_default());
+    h.push_str("\r\nMessage-ID: ");
+    push_report_message_id(&mut h, policy, &key);
+    h.push_str("\r\nDate: ");
+    mime::push_rfc5322_date(&mut h, at);
+    h.push_str("\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"");
+    h.push_str(&boundary);
+    h.push_str(
+        "\"\r\nX-MS-Journal-Report:\r\n\r\nThis is an envelope journal report in MIME format.\r\n--",
     );
+    h.push_str(&boundary);
     if ascii {
         h.push_str(
-            "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
+            "\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
         );
         h.push_str(&summary);
     } else {
         h.push_str(
-            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+            "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
         );
         h.push_str(&mime::quoted_printable(&summary));
     }
-    let _ = write!(
-        h,
-        "\r\n--{boundary}\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: binary\r\n\
-         Content-Disposition: attachment\r\n\r\n"
+    h.push_str("\r\n--");
+    h.push_str(&boundary);
+    h.push_str(
+        "\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: binary\r\n\
+         Content-Disposition: attachment\r\n\r\n",
     );
-    let closing = format!("\r\n--{boundary}--\r\n");
-    Rendered::from_chunks([Bytes::from(h), original.clone(), Bytes::from(closing)])
+    let head = h.len();
+    h.push_str("\r\n--");
+    h.push_str(&boundary);
+    h.push_str("--\r\n");
+    let all = Bytes::from(h);
+    Rendered::from_chunks([all.slice(..head), original.clone(), all.slice(head..)])
 }
 
-/// A keyed identifier of one journal copy's report: the envelope, the copy's NDR sender,
-/// the original's length and its first and last 512 bytes (so it changes with any
-/// insertion, at a cost independent of the size), and the render time when given.
-fn report_key(
-    policy: &Policy,
-    envelope: &Envelope,
-    copy: &JournalCopy,
-    at: Option<Timestamp>,
-) -> String {
+/// Whether every line (CRLF-terminated) of `text` fits in the 998-byte limit of RFC 5322.
+fn lines_fit(text: &[u8]) -> bool {
+    let mut start = 0usize;
+    for n in memchr::memchr_iter(b'\n', text) {
+        // The line without its CRLF.
+        if n.saturating_sub(1).saturating_sub(start) > 998 {
+            return false;
+        }
+        start = n + 1;
+    }
+    text.len() - start <= 998
+}
+
+/// `Name: a,\r\n b\r\n` with the header's valid mailboxes, one a line so that no line
+/// grows past the limit; nothing (and `false`) when none is valid.
+fn address_header(out: &mut String, name: &str, list: &[Mailbox<'_>]) -> bool {
+    let mut any = false;
+    for m in list {
+        let mark = out.len();
+        out.push_str(if any { ",\r\n " } else { name });
+        if !any {
+            out.push_str(": ");
+        }
+        if mime::push_mailbox(out, m.name.as_deref(), m.address.as_deref()) {
+            any = true;
+        } else {
+            out.truncate(mark);
+        }
+    }
+    if any {
+        out.push_str("\r\n");
+    }
+    any
+}
+
+/// A keyed identifier of one journal copy's report, written onto `out` as 32 hex digits:
+/// the envelope, the copy's NDR sender, the original's length and its first and last 512
+/// bytes (so it changes with any insertion, at a cost independent of the size).
+fn report_key(out: &mut String, policy: &Policy, envelope: &Envelope, copy: &JournalCopy) {
     let original = envelope.message();
     let [head, tail] = mime::sample(original);
-    let at = at.map(|t| t.unix_seconds().to_be_bytes());
-    let kind: &[u8] = if at.is_some() {
-        b"boundary"
-    } else {
-        b"message-id"
-    };
-    mime::keyed_hex(
+    mime::push_keyed_hex(
+        out,
         &policy.render_key,
         &[
-            kind,
+            &b"message-id"[..],
             envelope.envelope_id().as_bytes(),
             copy.reverse_path.as_str().as_bytes(),
             &envelope.received_at().unix_seconds().to_be_bytes(),
-            at.as_ref().map_or(&[][..], |t| &t[..]),
+            &[][..],
             &(original.len() as u64).to_be_bytes(),
             head,
             tail,
         ],
-    )
+    );
+}
+
+/// The report's MIME boundary, written onto `out`: keyed on the report's key (which
+/// covers the envelope and the original) and the render time, so that it is
+/// unpredictable to anyone without the render secret — even knowing the report's
+/// Message-ID — and a report rendered again later gets another one. Hashing the short
+/// key instead of the original's sample again keeps the cost of a report down.
+fn boundary_key(out: &mut String, policy: &Policy, report_key: &str, at: Timestamp) {
+    mime::push_keyed_hex(
+        out,
+        &policy.render_key,
+        &[
+            &b"boundary"[..],
+            report_key.as_bytes(),
+            &at.unix_seconds().to_be_bytes(),
+        ],
+    );
 }
 
 /// The Message-ID of a journal copy as sent: the generated one of its journal report
@@ -157,85 +198,115 @@ pub(crate) fn journal_message_id(
             .message_id
             .as_ref()
             .map(|m| String::from_utf8_lossy(m).into_owned()),
-        _ => Some(report_message_id(policy, envelope, copy)),
+        _ => {
+            let mut key = String::with_capacity(32);
+            report_key(&mut key, policy, envelope, copy);
+            let mut id = String::with_capacity(48 + policy.organisation.len());
+            push_report_message_id(&mut id, policy, &key);
+            Some(id)
+        }
     }
 }
 
-fn report_message_id(policy: &Policy, envelope: &Envelope, copy: &JournalCopy) -> String {
-    format!(
-        "<{}.journal@{}>",
-        report_key(policy, envelope, copy, None),
-        policy.organisation
-    )
+/// `<key.journal@organisation>`.
+fn push_report_message_id(out: &mut String, policy: &Policy, report_key: &str) {
+    out.push('<');
+    out.push_str(report_key);
+    out.push_str(".journal@");
+    out.push_str(&policy.organisation);
+    out.push('>');
 }
 
 /// The summary's address for a local entry: its primary SMTP address, else its delivery
 /// address, else its X.500 name — an address archivers can index wherever there is one.
-fn entry_address(policy: &Policy, id: EntryId) -> String {
-    policy
-        .entry(id)
-        .map_or_else(String::new, Entry::display_address)
+fn push_entry_address(out: &mut String, policy: &Policy, id: EntryId) {
+    if let Some(e) = policy.entry(id) {
+        e.push_display_address(out);
+    }
 }
 
-fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts) -> String {
+fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts<'_>) -> String {
     let mut s = String::with_capacity(256);
     let header_from = f.from.iter().find_map(|m| m.address.as_deref());
-    let sender = match envelope.reverse_path().address() {
-        Some(a) => a.to_string(),
-        None => header_from.map_or_else(|| "Unspecified Address".to_owned(), one_line),
-    };
-    let _ = write!(s, "Sender: {}\r\n", one_line(&sender));
+    s.push_str("Sender: ");
+    let sender_at = s.len();
+    match envelope.reverse_path().address() {
+        Some(a) => push_one_line(&mut s, a.as_str()),
+        None => match header_from {
+            Some(h) => push_one_line(&mut s, h),
+            None => s.push_str("Unspecified Address"),
+        },
+    }
     if let Some(from) = header_from {
-        if !from.trim().eq_ignore_ascii_case(&sender) {
-            let _ = write!(s, "On-Behalf-Of: {}\r\n", one_line(from.trim()));
+        let from = from.trim();
+        if !s
+            .get(sender_at..)
+            .is_some_and(|x| from.eq_ignore_ascii_case(x))
+        {
+            s.push_str("\r\nOn-Behalf-Of: ");
+            push_one_line(&mut s, from);
         }
     }
-    let _ = write!(
-        s,
-        "Subject: {}\r\nMessage-ID: {}\r\n",
-        one_line(f.subject.as_deref().unwrap_or_default()),
-        one_line(f.message_id.as_deref().unwrap_or("Unknown Message-ID")),
-    );
-    let mut listed: Vec<Listed<'_>> = Vec::new();
-    for d in &decision.deliveries {
-        listed.push(Listed {
-            address: entry_address(policy, d.entry),
-            via: &d.via,
-            forwarded: false,
-        });
-    }
-    for t in &decision.transfers {
-        for r in &t.recipients {
-            listed.push(Listed {
-                address: r.address.to_string(),
-                via: &r.via,
-                forwarded: r.contact.is_some(),
-            });
+    s.push_str("\r\nSubject: ");
+    push_one_line(&mut s, f.subject.as_deref().unwrap_or_default());
+    s.push_str("\r\nMessage-ID: ");
+    match f.message_id.as_deref() {
+        Some(id) => {
+            s.push('<');
+            push_one_line(&mut s, id);
+            s.push('>');
         }
+        None => s.push_str("Unknown Message-ID"),
     }
+    s.push_str("\r\n");
     // The addressing (To / Cc / Bcc) can be trusted only for submitted mail; mail from
     // the Internet lists every recipient as `Recipient`, as Exchange does.
     let trusted = envelope.origin() == Origin::Submitted;
-    for l in &listed {
-        let Some(rcpt) = decision.envelope_recipient(l.via) else {
+    let local = decision
+        .deliveries
+        .iter()
+        .map(|d| (Listed::Entry(d.entry), &d.via, false));
+    let external = decision.transfers.iter().flat_map(|t| {
+        t.recipients
+            .iter()
+            .map(|r| (Listed::Address(&r.address), &r.via, r.contact.is_some()))
+    });
+    for (listed, via, forwarded) in local.chain(external) {
+        let Some(rcpt) = decision.envelope_recipient(via) else {
             continue;
         };
-        let kind = recipient_type(f, trusted, &l.address, rcpt);
-        let _ = write!(s, "{kind}: {}", l.address);
+        // The line is written with a placeholder kind, then the kind is put in.
+        let line = s.len();
+        match listed {
+            Listed::Entry(id) => push_entry_address(&mut s, policy, id),
+            Listed::Address(a) => s.push_str(a.as_str()),
+        }
+        let kind = recipient_type(f, trusted, s.get(line..).unwrap_or_default(), rcpt);
+        s.insert_str(line, ": ");
+        s.insert_str(line, kind);
         // Archivers (piler) index every address on `Cc` and `Bcc` lines and strip an
         // `Expanded:` qualifier only on `To` and `Recipient` lines: a list address written
         // there would be indexed as a recipient, so the qualifier goes only where it is
         // read as one.
-        if !l.via.lists.is_empty() {
+        if !via.lists.is_empty() {
             if matches!(kind, "To" | "Recipient") {
-                let _ = write!(s, ", Expanded: {rcpt}");
+                s.push_str(", Expanded: ");
+                s.push_str(rcpt.as_str());
             }
-        } else if l.forwarded {
-            let _ = write!(s, ", Forwarded: {rcpt}");
+        } else if forwarded {
+            s.push_str(", Forwarded: ");
+            s.push_str(rcpt.as_str());
         }
         s.push_str("\r\n");
     }
     s
+}
+
+/// One final recipient of the original, as the report lists it.
+#[derive(Clone, Copy)]
+enum Listed<'a> {
+    Entry(EntryId),
+    Address(&'a Address),
 }
 
 /// `To` / `Cc` when the final address or the envelope recipient that led to it is in
@@ -243,7 +314,7 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts)
 /// neither, `Recipient` when the addressing cannot be trusted (mail from the Internet) or
 /// there are no headers to tell.
 fn recipient_type(
-    f: &Facts,
+    f: &Facts<'_>,
     trusted: bool,
     address: &str,
     envelope_rcpt: &Address,
@@ -279,5 +350,26 @@ pub fn journal_message(
     match copy.format {
         JournalFormat::Copy => journal_copy(envelope),
         _ => journal_report(policy, envelope, decision, copy, at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_lengths_are_checked_as_the_split_did() {
+        let long = "x".repeat(998);
+        for text in [
+            String::new(),
+            "a\r\nb\r\n".to_owned(),
+            format!("{long}\r\n"),
+            format!("{long}x\r\n"),
+            format!("a\r\n{long}"),
+            format!("a\r\n{long}x"),
+        ] {
+            let old = text.split("\r\n").all(|l| l.len() <= 998);
+            assert_eq!(lines_fit(text.as_bytes()), old, "{}", text.len());
+        }
     }
 }

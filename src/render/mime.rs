@@ -16,6 +16,19 @@ const MONTHS: [&str; 12] = [
 
 /// `Sun, 22 Nov 2026 10:14:03 +0000`.
 pub(crate) fn rfc5322_date(t: Timestamp) -> String {
+    let mut out = String::with_capacity(31);
+    push_rfc5322_date(&mut out, t);
+    out
+}
+
+/// Two decimal digits of `n` (0–99).
+fn push_2(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// [`rfc5322_date`] written onto `out`.
+pub(crate) fn push_rfc5322_date(out: &mut String, t: Timestamp) {
     let (y, mo, d, h, mi, s) = t.civil();
     let wd = WEEKDAYS
         .get(t.unix_seconds().div_euclid(86_400).rem_euclid(7) as usize)
@@ -25,7 +38,23 @@ pub(crate) fn rfc5322_date(t: Timestamp) -> String {
         .get(mo.saturating_sub(1) as usize)
         .copied()
         .unwrap_or("Jan");
-    format!("{wd}, {d} {mon} {y:04} {h:02}:{mi:02}:{s:02} +0000")
+    out.push_str(wd);
+    out.push_str(", ");
+    if d >= 10 {
+        push_2(out, d);
+    } else {
+        out.push(char::from(b'0' + (d % 10) as u8));
+    }
+    out.push(' ');
+    out.push_str(mon);
+    out.push(' ');
+    let _ = write!(out, "{y:04} ");
+    push_2(out, h);
+    out.push(':');
+    push_2(out, mi);
+    out.push(':');
+    push_2(out, s);
+    out.push_str(" +0000");
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -55,7 +84,12 @@ pub(crate) fn base64(data: &[u8]) -> String {
 /// Whether text can stand in a header as it is (printable ASCII, no encoded-word
 /// look-alike).
 fn is_plain(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b)) && !s.contains("=?")
+    let mut previous = 0u8;
+    s.bytes().all(|b| {
+        let ok = (0x20..0x7f).contains(&b) && !(previous == b'=' && b == b'?');
+        previous = b;
+        ok
+    })
 }
 
 /// Header text (unstructured): as is when plain ASCII, else RFC 2047 `B` encoded words
@@ -79,6 +113,15 @@ pub(crate) fn encode_text(s: &str) -> String {
         push_word(&mut out, &chunk);
     }
     out
+}
+
+/// [`encode_text`] written onto `out`: copied as is when it is plain ASCII already.
+pub(crate) fn push_encoded_text(out: &mut String, s: &str) {
+    if is_plain(s) {
+        out.push_str(s);
+    } else {
+        out.push_str(&encode_text(s));
+    }
 }
 
 fn push_word(out: &mut String, chunk: &str) {
@@ -115,23 +158,106 @@ fn encode_phrase(name: &str) -> String {
 
 /// `Name <addr>` or `<addr>`; `None` when the address is missing or not a valid SMTP
 /// address (so nothing unparsed reaches a header).
+#[cfg(test)]
 pub(crate) fn mailbox(name: Option<&str>, address: Option<&str>) -> Option<String> {
-    let addr = crate::address::Address::parse(address?).ok()?;
-    match name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(format!("{} <{addr}>", encode_phrase(n))),
-        None => Some(format!("<{addr}>")),
-    }
+    let mut out = String::new();
+    push_mailbox(&mut out, name, address).then_some(out)
 }
 
-/// `Name: a,\r\n b` — one mailbox a line, so no line grows past the limit.
-pub(crate) fn address_header(out: &mut String, name: &str, items: &[String]) {
-    if items.is_empty() {
-        return;
+/// [`mailbox`] written onto `out`; `false` (and nothing written) when the address is
+/// missing or not a valid SMTP address.
+pub(crate) fn push_mailbox(out: &mut String, name: Option<&str>, address: Option<&str>) -> bool {
+    let Some(address) = address else {
+        return false;
+    };
+    let mark = out.len();
+    if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
+        push_phrase(out, n);
+        out.push(' ');
     }
-    out.push_str(name);
-    out.push_str(": ");
-    out.push_str(&items.join(",\r\n "));
-    out.push_str("\r\n");
+    out.push('<');
+    if !push_plain_address(out, address) {
+        match crate::address::Address::parse(address) {
+            Ok(a) => out.push_str(a.as_str()),
+            Err(_) => {
+                out.truncate(mark);
+                return false;
+            }
+        }
+    }
+    out.push('>');
+    true
+}
+
+/// A plain `dot-atom@host.name` address written as [`Address::parse`] would normalise it
+/// (the domain lower-cased), without building one; `false` (nothing written) for any
+/// other address, which [`Address::parse`] must then judge. It accepts a subset of what
+/// [`Address::parse`] accepts (a proptest checks it).
+///
+/// [`Address::parse`]: crate::address::Address::parse
+fn push_plain_address(out: &mut String, address: &str) -> bool {
+    let bytes = address.as_bytes();
+    let Some(at) = bytes.iter().rposition(|&b| b == b'@') else {
+        return false;
+    };
+    let (local, domain) = (
+        bytes.get(..at).unwrap_or_default(),
+        bytes.get(at + 1..).unwrap_or_default(),
+    );
+    let atext = |b: u8| {
+        matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%'
+            | b'&' | b'\'' | b'*' | b'+' | b'-' | b'/' | b'=' | b'?' | b'^' | b'_' | b'`'
+            | b'{' | b'|' | b'}' | b'~')
+    };
+    // Dot-atom: atext words, one dot apart.
+    let mut previous = b'.';
+    for &b in local {
+        if !(atext(b) || b == b'.' && previous != b'.') {
+            return false;
+        }
+        previous = b;
+    }
+    if !(1..=64).contains(&local.len()) || previous == b'.' {
+        return false;
+    }
+    // Host name: labels of letters, digits and inner hyphens, 1–63 bytes, one dot apart.
+    let (mut label, mut previous) = (0usize, b'.');
+    for &b in domain {
+        match b {
+            b'.' if label > 0 && previous != b'-' => label = 0,
+            b'-' if label > 0 => label += 1,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => label += 1,
+            _ => return false,
+        }
+        if label > 63 {
+            return false;
+        }
+        previous = b;
+    }
+    if !(1..=255).contains(&domain.len()) || label == 0 || previous == b'-' {
+        return false;
+    }
+    let start = out.len();
+    out.push_str(address);
+    if let Some(d) = out.get_mut(start + at + 1..) {
+        d.make_ascii_lowercase();
+    }
+    true
+}
+
+/// [`encode_phrase`] written onto `out`: an atom run is copied as is.
+fn push_phrase(out: &mut String, name: &str) {
+    let atext = |b: u8| {
+        matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b' ' | b'!' | b'#' | b'$' | b'%'
+            | b'&' | b'\'' | b'*' | b'+' | b'-' | b'/' | b'^' | b'_' | b'`' | b'{' | b'|'
+            | b'}' | b'~')
+    };
+    // `=` and `?` are atext too, but together they might start an encoded word.
+    if name.bytes().all(atext) {
+        out.push_str(name);
+    } else {
+        out.push_str(&encode_phrase(name));
+    }
 }
 
 /// Quoted-printable (RFC 2045) with CRLF hard breaks and soft breaks before 76.
@@ -166,16 +292,24 @@ pub(crate) fn quoted_printable(text: &str) -> String {
 /// A keyed 128-bit hash as 32 hex digits: deterministic for the same inputs and key,
 /// unpredictable without the key.
 pub(crate) fn keyed_hex(key: &[u8; 16], parts: &[&[u8]]) -> String {
+    let mut s = String::with_capacity(32);
+    push_keyed_hex(&mut s, key, parts);
+    s
+}
+
+/// [`keyed_hex`] written onto `out`.
+pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut h = SipHasher24::new_with_key(key);
     for p in parts {
         h.write_usize(p.len());
         h.write(p);
     }
-    let mut s = String::with_capacity(32);
+    let digit = |n: u8| char::from(HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0'));
     for b in h.finish128().as_bytes() {
-        let _ = write!(s, "{b:02x}");
+        out.push(digit(b >> 4));
+        out.push(digit(b));
     }
-    s
 }
 
 /// A sample of a message for keyed identifiers: its first and last 512 bytes. Callers key
@@ -226,6 +360,82 @@ mod tests {
         let long = encode_text(&"ü".repeat(100));
         assert!(long.split("\r\n ").all(|w| w.len() <= 75), "{long}");
         assert!(encode_text("=?utf-8?q?fake?=").starts_with("=?UTF-8?B?"));
+    }
+
+    #[test]
+    fn pushed_dates_and_words_match() {
+        for t in [0, 1_795_342_443, 951_782_400, 4_102_444_799] {
+            let t = Timestamp::from_unix(t);
+            let (_, _, d, ..) = t.civil();
+            let mut out = String::new();
+            push_rfc5322_date(&mut out, t);
+            assert!(out.contains(&format!(", {d} ")), "{out}");
+            assert_eq!(out.len(), if d < 10 { 30 } else { 31 }, "{out}");
+        }
+        for s in ["Q3 numbers", "a\r\nb", "Zahlen für Q3", "=?x?q?y?=", ""] {
+            let mut out = String::new();
+            push_encoded_text(&mut out, s);
+            assert_eq!(out, encode_text(s));
+        }
+        for n in ["Bob", "Doe, John", "Jürgen", "=?utf-8?q?x?=", "a\"b"] {
+            let mut out = String::new();
+            push_phrase(&mut out, n);
+            assert_eq!(out, encode_phrase(n));
+        }
+        let mut h = SipHasher24::new_with_key(&[7; 16]);
+        for p in [&b"a"[..], b"bc"] {
+            h.write_usize(p.len());
+            h.write(p);
+        }
+        let reference: String = h
+            .finish128()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(keyed_hex(&[7; 16], &[b"a", b"bc"]), reference);
+    }
+
+    proptest::proptest! {
+        /// Every address the plain path takes, `Address::parse` takes too, and writes
+        /// the same way.
+        #[test]
+        fn plain_addresses_are_parsed_addresses(a in "[a-zA-Z0-9.@<> _\\-+\"\\[\\]]{0,12}(@[a-zA-Z0-9.-]{0,10})?") {
+            let mut out = String::new();
+            if push_plain_address(&mut out, &a) {
+                let parsed = crate::address::Address::parse(&a);
+                proptest::prop_assert!(parsed.is_ok(), "{a:?}");
+                let parsed = parsed.unwrap();
+                proptest::prop_assert_eq!(out.as_str(), parsed.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn plain_address_edges() {
+        for a in ["a@B.Example", "x.y+z@d-e.example", "a@b"] {
+            let mut out = String::new();
+            assert!(push_plain_address(&mut out, a), "{a}");
+            assert_eq!(out, crate::address::Address::parse(a).unwrap().as_str());
+        }
+        for a in [
+            ".a@b",
+            "a.@b",
+            "a..b@c",
+            "a@-b",
+            "a@b-",
+            "a@b..c",
+            "a@",
+            "@b",
+            "a b@c",
+            "<a@b>",
+            "postmaster",
+            "\"q\"@b",
+            "a@[1.2.3.4]",
+            &format!("{}@b", "x".repeat(65)),
+        ] {
+            assert!(!push_plain_address(&mut String::new(), a), "{a}");
+        }
     }
 
     #[test]

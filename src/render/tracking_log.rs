@@ -18,16 +18,19 @@
 //! | journal copy | `JOURNAL` (`JOURNALING`) | 28 Message redirected |
 //! | archive copy | `ARCHIVE` (`ARCHIVAL`) | 28 Message redirected |
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
+
+use crate::address::Address;
 
 use crate::decide::decision::{Decision, EventKind, Party, TrackingEvent, Traffic};
 use crate::envelope::Envelope;
 use crate::hash::fnv1a;
 use crate::ids::EntryId;
 use crate::policy::compiled::Policy;
-use crate::policy::directory::Entry;
 use crate::render::facts;
 use crate::render::journal::journal_message_id;
 use crate::render::rendered::Rendered;
@@ -71,7 +74,46 @@ pub const CSV_FIELDS: [&str; 30] = [
 /// `2026-11-22T10:14:03.000Z`.
 fn iso_millis(t: Timestamp) -> String {
     let (y, mo, d, h, mi, s) = t.civil();
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z")
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z");
+    }
+    let mut out = String::with_capacity(24);
+    let y = y as u32;
+    push_2(&mut out, y / 100);
+    push_2(&mut out, y % 100);
+    for (sep, n) in [('-', mo), ('-', d), ('T', h), (':', mi), (':', s)] {
+        out.push(sep);
+        push_2(&mut out, n);
+    }
+    out.push_str(".000Z");
+    out
+}
+
+/// Two decimal digits of `n` (0–99).
+fn push_2(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// `n` in decimal, written onto `out` (cleared first).
+fn set_decimal(out: &mut String, n: u64) {
+    out.clear();
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
 }
 
 /// The CSV log's preamble, for the top of a new log file.
@@ -87,6 +129,13 @@ pub fn csv_preamble(at: Timestamp) -> String {
 /// RFC 4180: quote a field holding a comma, quote, CR or LF, doubling quotes. Control
 /// characters are turned into spaces first, so every row stays on one line.
 fn csv_field(out: &mut String, value: &str) {
+    let plain = value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b',' && b != b'"');
+    if plain {
+        out.push_str(value);
+        return;
+    }
     let v = one_line(value);
     if v.contains([',', '"']) {
         out.push('"');
@@ -97,29 +146,57 @@ fn csv_field(out: &mut String, value: &str) {
     }
 }
 
-fn party(policy: &Policy, p: &Party) -> String {
+/// A party's address written onto `out`: the address, or an entry's display address.
+fn push_party(out: &mut String, policy: &Policy, p: &Party) {
     match p {
-        Party::Address(a) => a.to_string(),
-        Party::Entry(id) => policy
-            .entry(*id)
-            .map_or_else(String::new, Entry::display_address),
+        Party::Address(a) => out.push_str(a.as_str()),
+        Party::Entry(id) => {
+            if let Some(e) = policy.entry(*id) {
+                e.push_display_address(out);
+            }
+        }
     }
 }
 
-/// The final recipients reached through a list, in decision order.
-fn expanded_members(policy: &Policy, decision: &Decision, list: EntryId) -> Vec<String> {
-    let local = decision
+fn party(policy: &Policy, p: &Party) -> String {
+    let mut out = String::new();
+    push_party(&mut out, policy, p);
+    out
+}
+
+/// The final recipients reached through a list, in decision order, `;`-separated onto
+/// `out`; returns how many.
+fn push_expanded_members(
+    out: &mut String,
+    policy: &Policy,
+    decision: &Decision,
+    list: EntryId,
+) -> usize {
+    let mut n = 0usize;
+    let mut next = |out: &mut String| {
+        if n > 0 {
+            out.push(';');
+        }
+        n += 1;
+    };
+    for d in decision
         .deliveries
         .iter()
         .filter(|d| d.via.lists.contains(&list))
-        .map(|d| party(policy, &Party::Entry(d.entry)));
+    {
+        next(out);
+        push_party(out, policy, &Party::Entry(d.entry));
+    }
     let external = decision
         .transfers
         .iter()
         .flat_map(|t| t.recipients.iter())
-        .filter(|r| r.via.lists.contains(&list))
-        .map(|r| r.address.to_string());
-    local.chain(external).collect()
+        .filter(|r| r.via.lists.contains(&list));
+    for r in external {
+        next(out);
+        out.push_str(r.address.as_str());
+    }
+    n
 }
 
 fn names(kind: EventKind) -> (&'static str, &'static str, u32) {
@@ -136,34 +213,6 @@ fn names(kind: EventKind) -> (&'static str, &'static str, u32) {
     }
 }
 
-/// Facts common to every row of one decision.
-struct Common {
-    time: String,
-    message_id: String,
-    subject: String,
-    sender: String,
-    internal_id: u64,
-}
-
-fn common(policy: &Policy, envelope: &Envelope, decision: &Decision, time: String) -> Common {
-    let f = facts::read(envelope.message(), policy.limits.max_header_bytes);
-    Common {
-        time,
-        message_id: decision
-            .message_id
-            .as_ref()
-            .map(|m| String::from_utf8_lossy(m).into_owned())
-            .unwrap_or_default(),
-        subject: f.subject.unwrap_or_default(),
-        sender: envelope
-            .reverse_path()
-            .address()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-        internal_id: fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1,
-    }
-}
-
 fn info(decision: &Decision, e: &TrackingEvent) -> &'static str {
     let receipt = matches!(e.kind, EventKind::Receive | EventKind::Submit);
     match (receipt, decision.journal_exempt, decision.suspected_evasion) {
@@ -173,126 +222,229 @@ fn info(decision: &Decision, e: &TrackingEvent) -> &'static str {
     }
 }
 
-/// The values of the CSV fields ([`CSV_FIELDS`], in order) for every tracking event.
-fn rows(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Vec<[String; 30]> {
-    let c = common(
-        policy,
-        envelope,
-        decision,
-        iso_millis(envelope.received_at()),
-    );
-    let direction = match decision.traffic {
-        Traffic::Inbound => "Incoming",
-        _ => "Originating",
-    };
-    let mut out = Vec::with_capacity(decision.tracking.len());
-    for e in &decision.tracking {
-        let (event, source, _) = names(e.kind);
-        let (rcpts, related) = match (e.kind, e.recipients.first()) {
-            // As Exchange logs it: the members reached through the list, the list related.
-            (EventKind::Expand, Some(list @ Party::Entry(id))) => {
-                (expanded_members(policy, decision, *id), party(policy, list))
-            }
-            _ => (
-                e.recipients
-                    .iter()
-                    .map(|p| party(policy, p))
-                    .collect::<Vec<_>>(),
-                e.related
-                    .as_ref()
-                    .map(|p| party(policy, p))
-                    .unwrap_or_default(),
-            ),
-        };
-        // A journal copy is a message of its own: its Message-ID, its NDR sender as the
-        // return path, and the original's Message-ID as the reference that links them.
-        let copy = e
-            .journal_copy
-            .and_then(|ndr| decision.journal_copies.iter().find(|j| j.ndr == ndr));
-        let (message_id, reference, return_path) = match copy {
-            Some(j) => (
-                journal_message_id(policy, envelope, decision, j).unwrap_or_default(),
-                c.message_id.clone(),
-                j.reverse_path.to_string(),
-            ),
-            None => (c.message_id.clone(), String::new(), c.sender.clone()),
-        };
-        let status = e
-            .status
-            .map(|(code, st)| format!("{code} {st}"))
-            .unwrap_or_default();
-        let connector = e
-            .connector
-            .and_then(|id| policy.connector(id))
-            .map(|x| x.name().to_owned())
-            .unwrap_or_default();
-        let count = rcpts.len().to_string();
-        out.push([
-            c.time.clone(),
-            String::new(),
-            String::new(),
-            String::new(),
-            policy.organisation().to_owned(),
-            String::new(),
-            connector,
-            source.to_owned(),
-            event.to_owned(),
-            c.internal_id.to_string(),
-            message_id,
-            envelope.envelope_id().to_owned(),
-            rcpts.join(";"),
-            status,
-            decision.size.to_string(),
-            count,
-            related,
-            reference,
-            c.subject.clone(),
-            c.sender.clone(),
-            return_path,
-            info(decision, e).to_owned(),
-            direction.to_owned(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            "Email".to_owned(),
-            String::new(),
-            env!("CARGO_PKG_VERSION").to_owned(),
-        ]);
+/// The original's Message-ID as the decision found it (empty when it has none).
+fn original_message_id(decision: &Decision) -> Cow<'_, str> {
+    decision
+        .message_id
+        .as_ref()
+        .map(|m| String::from_utf8_lossy(m))
+        .unwrap_or_default()
+}
+
+/// The envelope sender's address (empty for the null reverse path).
+fn sender(envelope: &Envelope) -> &str {
+    envelope
+        .reverse_path()
+        .address()
+        .map(Address::as_str)
+        .unwrap_or_default()
+}
+
+/// What the tracking-log writers read from one decision, gathered once and shared by
+/// them: the original's header block is read once per decision (for the subject), and
+/// the Message-ID of each journal report is derived once, however many writers and rows
+/// use them.
+///
+/// ```
+/// use mail_journal::*;
+/// let policy = demo::policy()?;
+/// let ims = policy.connector_id("IMS-Main").unwrap();
+/// let env = Envelope::builder(Origin::Inbound { connector: ims }, "<bob@partner.example>")?
+///     .recipient("dave@example.com")?
+///     .message(&b"Subject: hi\r\n\r\nhello\r\n"[..])
+///     .envelope_id("Q1")
+///     .build()?;
+/// let decision = policy.decide(&env);
+/// let tracking = render::tracking_log::Tracking::new(&policy, &env, &decision);
+/// let csv = String::from_utf8(tracking.csv().to_vec())?;
+/// let log55 = String::from_utf8(tracking.exchange55().to_vec())?;
+/// assert!(csv.contains(",RECEIVE,") && log55.contains("\t1012\t"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Tracking<'a> {
+    policy: &'a Policy,
+    envelope: &'a Envelope,
+    decision: &'a Decision,
+    subject: Cow<'a, str>,
+    /// The Message-ID of each journal copy as sent, in the decision's order.
+    journal_ids: SmallVec<[String; 1]>,
+}
+
+impl<'a> Tracking<'a> {
+    /// Reads what the log writers need from the decision and its original.
+    pub fn new(policy: &'a Policy, envelope: &'a Envelope, decision: &'a Decision) -> Self {
+        Tracking {
+            policy,
+            envelope,
+            decision,
+            subject: facts::subject(envelope.message(), policy.limits.max_header_bytes)
+                .unwrap_or_default(),
+            journal_ids: decision
+                .journal_copies
+                .iter()
+                .map(|j| journal_message_id(policy, envelope, decision, j).unwrap_or_default())
+                .collect(),
+        }
     }
-    out
+
+    /// One CSV row per tracking event (no preamble; see [`csv_preamble`]).
+    pub fn csv(&self) -> Rendered {
+        let mut out = String::with_capacity(self.decision.tracking.len() * 320);
+        self.rows(|row| {
+            for (i, f) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                csv_field(&mut out, f);
+            }
+            out.push_str("\r\n");
+        });
+        Rendered::from_chunks([Bytes::from(out)])
+    }
+
+    /// One JSON object per line and tracking event, keyed by the [`CSV_FIELDS`] names
+    /// (feature `serde`).
+    #[cfg(feature = "serde")]
+    pub fn json_lines(&self) -> Rendered {
+        let mut out = String::with_capacity(self.decision.tracking.len() * 512);
+        self.rows(|row| {
+            let object: serde_json::Map<String, serde_json::Value> = CSV_FIELDS
+                .iter()
+                .zip(row)
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+                .collect();
+            out.push_str(&serde_json::Value::Object(object).to_string());
+            out.push('\n');
+        });
+        Rendered::from_chunks([Bytes::from(out)])
+    }
+
+    /// The Exchange 5.5 tab-separated lines (see [`exchange55`]).
+    pub fn exchange55(&self) -> Rendered {
+        exchange55_lines(self.policy, self.envelope, self.decision)
+    }
+
+    /// Calls `each` with the values of the CSV fields ([`CSV_FIELDS`], in order) of every
+    /// tracking event. The values borrow from the decision and from buffers reused from
+    /// row to row.
+    fn rows(&self, mut each: impl FnMut(&[&str; 30])) {
+        let (policy, envelope, decision) = (self.policy, self.envelope, self.decision);
+        let time = iso_millis(envelope.received_at());
+        let message_id = original_message_id(decision);
+        let sender = sender(envelope);
+        let mut internal_id = String::with_capacity(20);
+        set_decimal(
+            &mut internal_id,
+            fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1,
+        );
+        let mut size = String::with_capacity(20);
+        set_decimal(&mut size, decision.size as u64);
+        let direction = match decision.traffic {
+            Traffic::Inbound => "Incoming",
+            _ => "Originating",
+        };
+        let version = env!("CARGO_PKG_VERSION");
+        let mut rcpts = String::with_capacity(128);
+        let mut related = String::with_capacity(64);
+        let mut status = String::with_capacity(16);
+        let mut count = String::with_capacity(20);
+        for e in &decision.tracking {
+            let (event, source, _) = names(e.kind);
+            rcpts.clear();
+            related.clear();
+            let n = match (e.kind, e.recipients.first()) {
+                // As Exchange logs it: the members reached through the list, the list
+                // related.
+                (EventKind::Expand, Some(list @ Party::Entry(id))) => {
+                    push_party(&mut related, policy, list);
+                    push_expanded_members(&mut rcpts, policy, decision, *id)
+                }
+                _ => {
+                    for (i, p) in e.recipients.iter().enumerate() {
+                        if i > 0 {
+                            rcpts.push(';');
+                        }
+                        push_party(&mut rcpts, policy, p);
+                    }
+                    if let Some(p) = &e.related {
+                        push_party(&mut related, policy, p);
+                    }
+                    e.recipients.len()
+                }
+            };
+            // A journal copy is a message of its own: its Message-ID, its NDR sender as
+            // the return path, and the original's Message-ID as the reference that links
+            // them.
+            let copy = e.journal_copy.and_then(|ndr| {
+                decision
+                    .journal_copies
+                    .iter()
+                    .position(|j| j.ndr == ndr)
+                    .and_then(|i| Some((decision.journal_copies.get(i)?, self.journal_ids.get(i)?)))
+            });
+            let (row_id, reference, return_path) = match copy {
+                Some((j, id)) => (id.as_str(), &*message_id, j.reverse_path.as_str()),
+                None => (&*message_id, "", sender),
+            };
+            status.clear();
+            if let Some((code, st)) = e.status {
+                let _ = write!(status, "{code} {st}");
+            }
+            let connector = e
+                .connector
+                .and_then(|id| policy.connector(id))
+                .map(|x| x.name())
+                .unwrap_or_default();
+            set_decimal(&mut count, n as u64);
+            each(&[
+                &time,
+                "",
+                "",
+                "",
+                policy.organisation(),
+                "",
+                connector,
+                source,
+                event,
+                &internal_id,
+                row_id,
+                envelope.envelope_id(),
+                &rcpts,
+                &status,
+                &size,
+                &count,
+                &related,
+                reference,
+                &self.subject,
+                sender,
+                return_path,
+                info(decision, e),
+                direction,
+                "",
+                "",
+                "",
+                "",
+                "Email",
+                "",
+                version,
+            ]);
+        }
+    }
 }
 
 /// One CSV row per tracking event of the decision (no preamble; see [`csv_preamble`]).
+/// To write several logs of one decision, read it once with [`Tracking::new`].
 pub fn csv(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
-    let mut out = String::with_capacity(decision.tracking.len() * 256);
-    for row in rows(policy, envelope, decision) {
-        for (i, f) in row.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            csv_field(&mut out, f);
-        }
-        out.push_str("\r\n");
-    }
-    Rendered::from_chunks([Bytes::from(out)])
+    Tracking::new(policy, envelope, decision).csv()
 }
 
 /// One JSON object per line and tracking event, keyed by the [`CSV_FIELDS`] names, for log
-/// pipelines that take JSON (feature `serde`).
+/// pipelines that take JSON (feature `serde`). To write several logs of one decision, read
+/// it once with [`Tracking::new`].
 #[cfg(feature = "serde")]
 pub fn json_lines(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
-    let mut out = String::with_capacity(decision.tracking.len() * 512);
-    for row in rows(policy, envelope, decision) {
-        let object: serde_json::Map<String, serde_json::Value> = CSV_FIELDS
-            .iter()
-            .zip(row)
-            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
-            .collect();
-        out.push_str(&serde_json::Value::Object(object).to_string());
-        out.push('\n');
-    }
-    Rendered::from_chunks([Bytes::from(out)])
+    Tracking::new(policy, envelope, decision).json_lines()
 }
 
 /// The Exchange 5.5 log's preamble.
@@ -312,10 +464,17 @@ fn tsv(s: &str) -> String {
 /// gateway (connector), partner, remote id (Message-ID), originator, priority, length,
 /// seconds, cost, report id, recipient count, then a name and report status per
 /// recipient.
+///
+/// The 5.5 log carries nothing from the original's header block, so it never reads it.
 pub fn exchange55(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
+    exchange55_lines(policy, envelope, decision)
+}
+
+fn exchange55_lines(policy: &Policy, envelope: &Envelope, decision: &Decision) -> Rendered {
     let (y, mo, d, h, mi, s) = envelope.received_at().civil();
     let time = format!("{y:04}/{mo:02}/{d:02} {h:02}:{mi:02}:{s:02} GMT");
-    let c = common(policy, envelope, decision, time);
+    let message_id = original_message_id(decision);
+    let sender = sender(envelope);
     let mts = format!(
         "c=US;a= ;p={};l={}",
         policy.organisation(),
@@ -340,10 +499,10 @@ pub fn exchange55(policy: &Policy, envelope: &Envelope, decision: &Decision) -> 
             out,
             "{}\t{number}\t{}\t{}\t{partner}\t{}\t{}\t0\t{}\t0\t1\t\t{}",
             tsv(&mts),
-            c.time,
+            time,
             tsv(&gateway),
-            tsv(&c.message_id),
-            tsv(&c.sender),
+            tsv(&message_id),
+            tsv(sender),
             decision.size,
             e.recipients.len()
         );
@@ -359,6 +518,23 @@ pub fn exchange55(policy: &Policy, envelope: &Envelope, decision: &Decision) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_and_times() {
+        let mut s = String::from("junk");
+        for n in [0u64, 7, 10, 99, 12345, u64::MAX] {
+            set_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        for t in [0, 1_795_342_443, 4_102_444_799, -1] {
+            let t = Timestamp::from_unix(t);
+            let (y, mo, d, h, mi, s) = t.civil();
+            assert_eq!(
+                iso_millis(t),
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z")
+            );
+        }
+    }
 
     #[test]
     fn csv_quoting() {
