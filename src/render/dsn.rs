@@ -98,7 +98,7 @@ pub fn dsn(
     let f = facts::read(original, policy.limits.max_header_bytes);
     let header_block =
         original.slice(f.bounds.header_start..f.bounds.header_end.min(original.len()));
-    let [head, tail] = mime::sample(original);
+    let [head, tail] = mime::sample(original, 512);
     let key = |kind: &[u8]| {
         mime::keyed_hex(
             &policy.render_key,

@@ -312,13 +312,13 @@ pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) 
     }
 }
 
-/// A sample of a message for keyed identifiers: its first and last 512 bytes. Callers key
-/// on the length too, so identifiers vary with the content — and with any insertion — at
-/// a cost independent of the size.
-pub(crate) fn sample(message: &[u8]) -> [&[u8]; 2] {
+/// A sample of a message for keyed identifiers: its first and last `each` bytes. Callers
+/// key on the length too, so identifiers vary with the content — and with any insertion —
+/// at a cost independent of the size.
+pub(crate) fn sample(message: &[u8], each: usize) -> [&[u8]; 2] {
     let n = message.len();
-    let head = message.get(..n.min(512)).unwrap_or_default();
-    let tail = message.get(n.saturating_sub(512)..).unwrap_or_default();
+    let head = message.get(..n.min(each)).unwrap_or_default();
+    let tail = message.get(n.saturating_sub(each)..).unwrap_or_default();
     [head, tail]
 }
 
