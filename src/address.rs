@@ -76,6 +76,11 @@ impl Address {
             reason,
         };
         let s = strip_angles(input).ok_or_else(|| bad("unbalanced angle brackets"))?;
+        if let Some(at) = plain_address(s.as_bytes()) {
+            // The common case, checked in one pass: what the general rules below accept
+            // with their first, one-pass checks ([`plain_local`], [`plain_domain`]).
+            return Ok(Address::folded(s, at));
+        }
         if s.is_empty() {
             return Err(bad("empty address"));
         }
@@ -93,12 +98,16 @@ impl Address {
         );
         validate_local(local).map_err(bad)?;
         validate_domain(domain).map_err(bad)?;
-        // One allocation: the text as given, its domain lower-cased in place.
+        Ok(Address::folded(s, at))
+    }
+
+    /// One allocation: the text as given, its domain (after `at`) lower-cased in place.
+    fn folded(s: &str, at: usize) -> Self {
         let mut text: Arc<str> = Arc::from(s);
         if let Some(d) = Arc::get_mut(&mut text).and_then(|t| t.get_mut(at + 1..)) {
             d.make_ascii_lowercase();
         }
-        Ok(Address::new(text, at))
+        Address::new(text, at)
     }
 
     fn new(text: Arc<str>, at: usize) -> Self {
@@ -128,7 +137,16 @@ impl Address {
 }
 
 fn strip_angles(s: &str) -> Option<&str> {
-    let s = s.trim();
+    // Printable ASCII at both ends is never white space: nothing to trim (the common
+    // case, without `trim`'s Unicode decoding at either end).
+    let b = s.as_bytes();
+    let s = if b.first().is_some_and(u8::is_ascii_graphic)
+        && b.last().is_some_and(u8::is_ascii_graphic)
+    {
+        s
+    } else {
+        s.trim()
+    };
     match (s.starts_with('<'), s.ends_with('>')) {
         (true, true) => s.strip_prefix('<').and_then(|s| s.strip_suffix('>')),
         (false, false) => Some(s),
@@ -169,6 +187,46 @@ const ATEXT: [bool; 128] = {
     t
 };
 
+/// ASCII letters and digits.
+const ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// The common case of [`Address::parse`] in one pass: `local@domain` where
+/// [`plain_local`] accepts the local part and [`plain_domain`] the domain; the offset of
+/// the `@`, which is then the only one (neither part may contain one).
+#[inline]
+fn plain_address(s: &[u8]) -> Option<usize> {
+    let mut prev_dot = true;
+    let mut at = None;
+    for (i, &b) in s.iter().enumerate() {
+        if b == b'.' {
+            if prev_dot {
+                return None;
+            }
+            prev_dot = true;
+        } else if ATEXT.get(usize::from(b)).copied().unwrap_or(false) {
+            prev_dot = false;
+        } else if b == b'@' {
+            at = Some(i);
+            break;
+        } else {
+            return None;
+        }
+    }
+    let at = at?;
+    if prev_dot || at > MAX_LOCAL {
+        return None;
+    }
+    plain_domain(s.get(at + 1..)?).then_some(at)
+}
+
 /// The common case of [`validate_local`] in one pass over the bytes: a non-empty ASCII
 /// dot-atom of at most 64 bytes without misplaced dots. `false` means "ask the general
 /// rule", which also names the fault.
@@ -208,7 +266,7 @@ fn plain_domain(domain: &[u8]) -> bool {
                 return false;
             }
             label = 0;
-        } else if b.is_ascii_alphanumeric() || (b == b'-' && label > 0) {
+        } else if ALNUM.get(usize::from(b)).copied().unwrap_or(false) || (b == b'-' && label > 0) {
             label += 1;
             if label > 63 {
                 return false;
@@ -639,6 +697,41 @@ mod tests {
                 !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
             });
             proptest::prop_assert_eq!(plain_domain(domain.as_bytes()), general_domain);
+        }
+    }
+
+    /// The general path of `Address::parse`, without the one-pass fast path.
+    fn general(s: &str) -> Option<usize> {
+        let at = s.bytes().rposition(|b| b == b'@')?;
+        (validate_local(&s[..at]).is_ok() && validate_domain(&s[at + 1..]).is_ok()).then_some(at)
+    }
+
+    proptest::proptest! {
+        /// The one-pass fast path accepts only what the general rules accept, at the same
+        /// `@`, and every plain address (both one-pass part checks true).
+        #[test]
+        fn plain_address_agrees_with_the_general_rules(
+            s in "[a-zA-Z0-9.@!#%+=_{}~\"\\[\\]: -]{0,80}",
+        ) {
+            if let Some(at) = plain_address(s.as_bytes()) {
+                proptest::prop_assert_eq!(general(&s), Some(at));
+            }
+            let plain = s.bytes().rposition(|b| b == b'@').is_some_and(|at| {
+                plain_local(&s.as_bytes()[..at]) && plain_domain(&s.as_bytes()[at + 1..])
+            });
+            proptest::prop_assert_eq!(plain_address(s.as_bytes()).is_some(), plain);
+        }
+
+        /// Trimming: the shortcut for printable ends gives what `trim` gives.
+        #[test]
+        fn strip_angles_is_trim_then_angles(s in "[ \t\u{a0}\u{2003}<>a@.]{0,12}") {
+            let t = s.trim();
+            let expected = match (t.starts_with('<'), t.ends_with('>')) {
+                (true, true) => t.strip_prefix('<').and_then(|t| t.strip_suffix('>')),
+                (false, false) => Some(t),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(strip_angles(&s), expected);
         }
     }
 

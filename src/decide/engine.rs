@@ -612,10 +612,11 @@ impl Policy {
             d.non_deliveries = run.non_deliveries.items.into_vec();
             d.non_deliveries.sort_unstable_by_key(|n| n.entry);
         }
-        let mut external = run.external.items;
+        // Sorted and drained where they are: moving the inline vector out costs a copy.
+        let external = &mut run.external.items;
         external.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.address.cmp(&b.1.address)));
         let transfers = &mut d.transfers;
-        for (c, relayed) in external {
+        for (c, relayed) in external.drain(..) {
             match transfers.last_mut() {
                 Some(t) if t.connector == c => t.recipients.push(relayed),
                 _ => transfers.push(Transfer {

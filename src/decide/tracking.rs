@@ -56,8 +56,17 @@ pub(crate) fn track(
     // Deliveries of one list are usually contiguous: check the previous group first.
     let first_deliver = out.len();
     let mut last: Option<(Option<EntryId>, usize)> = None;
-    for del in d.deliveries {
-        let key = del.via.lists.first().copied();
+    let mut rest = d.deliveries;
+    while let Some(first) = rest.first() {
+        let key = first.via.lists.first().copied();
+        // The run of deliveries through the same list, pushed at once: one reservation
+        // for a list of thousands, not a regrowth at every doubling.
+        let run = rest
+            .iter()
+            .position(|del| del.via.lists.first().copied() != key)
+            .unwrap_or(rest.len());
+        let (now, later) = rest.split_at(run);
+        rest = later;
         let at = match last {
             Some((k, at)) if k == key => at,
             _ => {
@@ -75,7 +84,14 @@ pub(crate) fn track(
         };
         last = Some((key, at));
         if let Some(e) = out.get_mut(at) {
-            e.recipients.push(Party::Entry(del.entry));
+            if let [one] = now {
+                e.recipients.push(Party::Entry(one.entry));
+            } else {
+                e.recipients.reserve(now.len());
+                for del in now {
+                    e.recipients.push(Party::Entry(del.entry));
+                }
+            }
         }
     }
     for t in d.transfers {
