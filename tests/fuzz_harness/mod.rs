@@ -144,7 +144,20 @@ pub fn check(p: &Policy, env: &Envelope, d: &Decision) {
     // Tracking.
     let count = |k| d.tracking.iter().filter(|e| e.kind == k).count();
     assert_eq!(count(EventKind::Receive) + count(EventKind::Submit), 1);
-    assert_eq!(count(EventKind::Transfer), d.transfers.len());
+    // A SEND is either a transfer of the original or a journal copy crossing a connector.
+    let sends = |copy: bool| {
+        d.tracking
+            .iter()
+            .filter(|e| e.kind == EventKind::Transfer && e.journal_copy.is_some() == copy)
+            .count()
+    };
+    assert_eq!(sends(false), d.transfers.len());
+    for e in d.tracking.iter().filter(|e| e.kind == EventKind::Transfer) {
+        if let Some(ndr) = e.journal_copy {
+            assert!(e.connector.is_some());
+            assert!(d.journal_copies.iter().any(|j| j.ndr == ndr));
+        }
+    }
     assert_eq!(count(EventKind::Journal), d.journal_copies.len());
     assert_eq!(count(EventKind::Archive), d.archive_copies.len());
     check_renderers(p, env, d);
