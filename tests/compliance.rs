@@ -608,3 +608,62 @@ fn strict_mode_makes_audit_findings_fatal() {
     let toml = "organisation = \"example.com\"\nstrict = true\n";
     assert!(PolicyConfig::from_toml(toml).unwrap().strict);
 }
+
+/// A journal-NDR address that is a list: per-recipient copies whose value resolves to
+/// nothing fall back to it and reach its members, so a report fed back to a member is the
+/// engine's own output — exempt, not journaled again (found by the `policy_build` fuzz
+/// target: the members were not counted in the journal system).
+#[test]
+fn a_report_fed_back_to_a_member_of_an_ndr_list_is_exempt() {
+    let ca10 = PropTag::custom_attribute(10).unwrap();
+    let p = PolicyConfig::new("example.com")
+        .accepted_domain("example.com")
+        .entry(person("carol").property(ca10, "X500:/o=Example/cn=no-such-list"))
+        .entry(
+            EntryConfig::distribution_list("NDR", ["ndr-box"])
+                .proxy("SMTP:ndr@example.com")
+                .hidden(true),
+        )
+        .entry(hidden("ndr-box"))
+        .connector(
+            ConnectorConfig::new("IMS")
+                .address_space(AddressSpace::new("*", 1))
+                .inbound_journal(
+                    JournalSettings::default()
+                        .ndr("NDR")
+                        .recipient_property(ca10),
+                ),
+        )
+        .build()
+        .unwrap();
+    let env = inbound(&p, "IMS", "<bob@partner.example>", &["carol@example.com"]);
+    let d = p.decide(&env);
+    assert_eq!(d.journal_copies.len(), 1, "{}", p.explain(&d));
+    let copy = &d.journal_copies[0];
+    assert_eq!(copy.reverse_path, addr("ndr@example.com"));
+    assert_eq!(
+        copy.recipients.to_vec(),
+        vec![Destination::Local(id(&p, "ndr-box"))]
+    );
+    let report = render::journal_report(&p, &env, &d, copy, T0);
+    let fed = p.decide(&envelope(
+        Origin::Submitted,
+        "<ndr@example.com>",
+        &["ndr-box@store.example.internal"],
+        &report.to_vec(),
+    ));
+    assert!(
+        fed.journal_exempt && !fed.suspected_evasion,
+        "{}",
+        p.explain(&fed)
+    );
+    assert!(fed.journal_copies.is_empty() && fed.archive_copies.is_empty());
+    // Anyone else, even with the marker, is journaled as before.
+    let other = p.decide(&envelope(
+        Origin::Submitted,
+        "<ndr@example.com>",
+        &["carol@example.com"],
+        MARKED,
+    ));
+    assert!(!other.journal_exempt && other.suspected_evasion);
+}

@@ -251,8 +251,16 @@ impl JournalIndex {
             return Err(unusable("reaches no local mailbox (an empty list?)"));
         }
         self.ndrs.push(id);
-        self.system.push(id);
         self.roles.push((id, JournalRole::Ndr));
+        // A list as the NDR address: its members receive what the engine sends there
+        // (per-recipient copies that fall back to it), so they are part of the journal
+        // system too, and a report fed back to them is the engine's own output.
+        for m in dir.flattened(id) {
+            self.system.push(m);
+            if let Some(addr) = dir.get(m).and_then(|e| e.contact_target()) {
+                self.system_external.push(addr.clone());
+            }
+        }
         Ok(())
     }
 
