@@ -45,6 +45,51 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## In a transport
+//!
+//! At `RCPT TO`, [`Policy::check_rcpt`] (or a [`Transaction`] per session) gives the reply
+//! to send — positive or not — with no message needed; it agrees with the recipient's
+//! verdict in [`Policy::decide`] (what only the message can tell, such as a list member's
+//! non-delivery, comes at the end of `DATA`). At the end of `DATA`, decide, then hand on
+//! every [`Output`] of [`Decision::outputs`]: originals, journal copies, the DSN and the
+//! archive records, each with its envelope and bytes. Answer `250` only when all of them
+//! were accepted, else a `451` so the client retries and nothing is lost.
+//!
+//! ```
+//! use mail_journal::prelude::*;
+//!
+//! let policy = mail_journal::demo::policy()?;
+//! let from: ReversePath = "<bob@partner.example>".parse()?;
+//! let main = Origin::Inbound { connector: policy.connector_id("IMS-Main").expect("demo") };
+//!
+//! // RCPT TO: a user is accepted, an unknown one refused, a relay attempt refused.
+//! let reply = policy.check_rcpt(main, &from, &"dave@example.com".parse()?);
+//! assert_eq!(reply.code, 250);
+//! assert_eq!(policy.check_rcpt(main, &from, &"nobody@example.com".parse()?).code, 550);
+//! assert_eq!(policy.check_rcpt(main, &from, &"x@elsewhere.example".parse()?).code, 550);
+//!
+//! // End of DATA: decide, then queue every output.
+//! let envelope = Envelope::builder(main, "<bob@partner.example>")?
+//!     .recipient("dave@example.com")?
+//!     .message(&b"From: bob@partner.example\r\nSubject: Q3\r\n\r\nNumbers.\r\n"[..])
+//!     .received_at(Timestamp::from_unix(1_795_342_443))
+//!     .envelope_id("Q-2")
+//!     .build()?;
+//! let decision = policy.decide(&envelope);
+//! let mut journal_copies = 0;
+//! for output in decision.outputs(&policy, &envelope, Timestamp::from_unix(1_795_342_444))? {
+//!     // A real transport queues `output.message` from `output.reverse_path` to each of
+//!     // `output.recipients` (address, NOTIFY, ORCPT, route), or stores an archive record.
+//!     if let OutputKind::Journal { .. } = output.kind {
+//!         journal_copies += 1;
+//!         assert_eq!(output.reverse_path.to_string(), "<inbound-journal-ndr@example.com>");
+//!         assert!(output.recipients.iter().all(|r| r.notify == Notify::Never));
+//!     }
+//! }
+//! assert_eq!(journal_copies, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Reading a configuration file
 //!
 //! With the `serde` feature (on by default), [`PolicyConfig::from_toml`] and
@@ -88,10 +133,12 @@
 //! | layer | modules | holds |
 //! |---|---|---|
 //! | 0 leaf types | `ids`, `address`, `proptag`, `time`, `reply` (and the private helpers `hash`, `headers`, `text`) | [`EntryId`], [`ConnectorId`], [`RuleId`], [`Direction`], [`Address`], [`ReversePath`], [`ProxyAddress`], [`PropTag`], [`Timestamp`], [`SmtpReply`] — each with its parse error |
-//! | 1 inputs | `config`, `envelope` | what operators write ([`PolicyConfig`], [`EntryConfig`], [`ConnectorConfig`], …, configuration files) and what transports hand in ([`Envelope`]) |
+//! | 1 inputs | `config`, `ldif`, `envelope` | what operators write ([`PolicyConfig`], [`EntryConfig`], [`ConnectorConfig`], …, configuration files) and what transports hand in ([`Envelope`]) |
 //! | 2 compiled policy | `policy` | [`Policy`] and its build ([`ConfigError`]): the directory with flattened lists, restrictions, connectors, routing, the journal index, the audit |
 //! | 3 deciding | `decide` | [`Policy::decide`] and the [`Decision`] it returns, the tracking events, [`Policy::explain`] |
 //! | 4 rendering | [`render`] | bytes: journal reports, archive records, DSNs, tracking-log lines |
+//! | 5 transport | `transport` | [`Decision::outputs`]: every message to hand on, with its envelope, routes and bytes |
+//! | 6 sealing | `seal` (feature `seal`) | the hash chain over what a transport stores, checkpoints, the verifier |
 //! | 7 sample data | [`demo`] | a built-in organisation for examples and tests |
 //!
 //! Every public type is reachable once, from the crate root (or, for the renderers, from
