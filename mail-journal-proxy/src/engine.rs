@@ -481,4 +481,15 @@ max_recipients = 3
             "{e}"
         );
     }
+
+    /// The daemon reads the LDIF exports a policy file names (the library's `ldif`
+    /// feature is on in this crate), relative to the policy file.
+    #[test]
+    fn a_policy_file_with_an_ldif_directory_loads() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let path = dir.join("ldif-policy.toml");
+        let toml = std::fs::read_to_string(&path).unwrap();
+        let p = build_policy_file(&path, &toml).unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.entry_by_address("carol@example.com").is_some());
+    }
 }
