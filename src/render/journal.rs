@@ -277,7 +277,8 @@ fn summary(policy: &Policy, envelope: &Envelope, decision: &Decision, f: &Facts<
         let Some(rcpt) = decision.envelope_recipient(via) else {
             continue;
         };
-        // The line is written with a placeholder kind, then the kind is put in.
+        // The kind depends on the address as written: write the address, then put the
+        // kind in front of it.
         let line = s.len();
         match listed {
             Listed::Entry(id) => push_entry_address(&mut s, policy, id),
