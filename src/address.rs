@@ -198,33 +198,97 @@ const ALNUM: [bool; 256] = {
     t
 };
 
+/// States of [`plain_address`]'s automaton (row numbers of [`STEP`]).
+mod state {
+    /// Refused (absorbing).
+    pub const REJECT: u8 = 0;
+    /// At the start of the local part, or just after a dot in it: an `atext` byte next.
+    pub const LOCAL_START: u8 = 1;
+    /// Just after an `atext` byte of the local part.
+    pub const LOCAL: u8 = 2;
+    /// At the start of a domain label (after the `@` or a dot): a letter or digit next.
+    pub const LABEL_START: u8 = 3;
+    /// Just after a letter or digit of a label (the only accepting state).
+    pub const LABEL: u8 = 4;
+    /// Just after a hyphen inside a label.
+    pub const HYPHEN: u8 = 5;
+}
+
+/// The index of `state`'s entry for `byte` in [`STEP`].
+const fn row(state: u8, byte: usize) -> usize {
+    (state as usize) << 8 | byte
+}
+
+/// A state as [`STEP`] holds it.
+const fn next(state: u8) -> u16 {
+    (state as u16) << 8
+}
+
+/// The transitions of [`plain_address`]: entry `state << 8 | byte` holds the next state,
+/// shifted left by eight (so that the next index is one `|`). Eight rows of 256 so that
+/// any `(entry & 0x700) | byte` is in bounds.
+const STEP: [u16; 8 * 256] = {
+    use state::*;
+    let mut t = [next(REJECT); 8 * 256];
+    let mut b = 0usize;
+    while b < 128 {
+        let c = b as u8;
+        let atext = ATEXT[b];
+        let alnum = c.is_ascii_alphanumeric();
+        if atext {
+            t[row(LOCAL_START, b)] = next(LOCAL);
+            t[row(LOCAL, b)] = next(LOCAL);
+        }
+        if c == b'.' {
+            t[row(LOCAL, b)] = next(LOCAL_START);
+            t[row(LABEL, b)] = next(LABEL_START);
+        }
+        if c == b'@' {
+            t[row(LOCAL, b)] = next(LABEL_START);
+        }
+        if alnum {
+            t[row(LABEL_START, b)] = next(LABEL);
+            t[row(LABEL, b)] = next(LABEL);
+            t[row(HYPHEN, b)] = next(LABEL);
+        }
+        if c == b'-' {
+            t[row(LABEL, b)] = next(HYPHEN);
+            t[row(HYPHEN, b)] = next(HYPHEN);
+        }
+        b += 1;
+    }
+    t
+};
+
 /// The common case of [`Address::parse`] in one pass: `local@domain` where
 /// [`plain_local`] accepts the local part and [`plain_domain`] the domain; the offset of
 /// the `@`, which is then the only one (neither part may contain one).
+///
+/// One table step per byte ([`STEP`]); the lengths are checked after: the local part's
+/// by the `@`'s offset, the labels' only when the domain is long enough to hold a label
+/// over 63 bytes.
 #[inline]
 fn plain_address(s: &[u8]) -> Option<usize> {
-    let mut prev_dot = true;
-    let mut at = None;
-    for (i, &b) in s.iter().enumerate() {
-        if b == b'.' {
-            if prev_dot {
-                return None;
-            }
-            prev_dot = true;
-        } else if ATEXT.get(usize::from(b)).copied().unwrap_or(false) {
-            prev_dot = false;
-        } else if b == b'@' {
-            at = Some(i);
-            break;
-        } else {
-            return None;
-        }
+    let mut st = next(state::LOCAL_START);
+    for &b in s {
+        st = STEP
+            .get(usize::from(st & 0x700) | usize::from(b))
+            .copied()
+            .unwrap_or(0);
     }
-    let at = at?;
-    if prev_dot || at > MAX_LOCAL {
+    if st != next(state::LABEL) {
         return None;
     }
-    plain_domain(s.get(at + 1..)?).then_some(at)
+    // Accepted: exactly one `@`, and not within the first byte.
+    let at = memchr::memchr(b'@', s)?;
+    if at > MAX_LOCAL {
+        return None;
+    }
+    let domain = s.len() - at - 1;
+    if domain > 63 && !plain_domain(s.get(at + 1..)?) {
+        return None;
+    }
+    Some(at)
 }
 
 /// The common case of [`validate_local`] in one pass over the bytes: a non-empty ASCII

@@ -95,17 +95,29 @@ pub(crate) fn folded_hash(s: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     let mut chunks = s.chunks_exact(8);
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h.add(fold_word(u64::from_le_bytes(w)));
+        h.add(fold_word(word(c)));
     }
-    let rest = chunks.remainder();
-    let mut w = [0u8; 8];
-    for (d, s) in w.iter_mut().zip(rest) {
-        *d = *s;
-    }
-    h.add(fold_word(u64::from_le_bytes(w)) ^ ((rest.len() as u64) << 59));
+    let rest = chunks.remainder().len();
+    // The last, partial word zero-padded: read as the last eight bytes (overlapping the
+    // previous word) shifted down, when the text is that long; byte by byte otherwise.
+    let last = match s.len().checked_sub(8) {
+        Some(from) if rest > 0 => s.get(from..).map_or(0, word) >> (8 * (8 - rest)),
+        _ => {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(chunks.remainder()) {
+                *d = *s;
+            }
+            u64::from_le_bytes(w)
+        }
+    };
+    h.add(fold_word(last) ^ ((rest as u64) << 59));
     h.finish()
+}
+
+/// Eight bytes as a little-endian word (zero when `c` is not eight bytes long).
+#[inline]
+fn word(c: &[u8]) -> u64 {
+    c.try_into().map_or(0, u64::from_le_bytes)
 }
 
 /// FNV-1a 64: a stable hash, the same on every platform and release.
@@ -165,5 +177,25 @@ mod tests {
         assert_ne!(f("a"), f("a\0"));
         assert_ne!(f("abcdefgh"), f("abcdefgh\0"));
         assert_ne!(f("[@]^_`{"), f("{@}~_`["));
+    }
+
+    proptest::proptest! {
+        /// The folded hash is the Fx hash of the lower-cased text in zero-padded words,
+        /// whatever its length (the last word is read overlapping when it is partial).
+        #[test]
+        fn folded_hash_is_the_hash_of_the_zero_padded_lower_case_words(
+            s in proptest::collection::vec(proptest::sample::select(b"aZ@.-\0\xff[{".to_vec()), 0..40),
+        ) {
+            let lower = s.to_ascii_lowercase();
+            let full = lower.len() / 8 * 8;
+            let mut h = FxHasher::default();
+            for c in lower[..full].chunks(8) {
+                h.add(u64::from_le_bytes(c.try_into().unwrap()));
+            }
+            let mut w = [0u8; 8];
+            w[..lower.len() - full].copy_from_slice(&lower[full..]);
+            h.add(u64::from_le_bytes(w) ^ (((lower.len() - full) as u64) << 59));
+            proptest::prop_assert_eq!(folded_hash(&s), h.finish());
+        }
     }
 }
