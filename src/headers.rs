@@ -39,6 +39,34 @@ const NAME: [bool; 256] = {
     t
 };
 
+/// The length of the run of field-name bytes ([`NAME`]) that `window` starts with:
+/// eight bytes at a time while eight are left, then byte by byte.
+#[inline]
+fn name_len(window: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = window.chunks_exact(8);
+    let mut n = 0usize;
+    for c in &mut words {
+        let x = c.try_into().map_or(0, u64::from_le_bytes);
+        // Exact per byte (no carries cross bytes: the low seven bits plus at most 0x7f).
+        let low = x & !HI;
+        let below_33 = !(low + LO * 0x5f) & HI;
+        let is_127 = (low + LO) & HI;
+        let colon = !((low ^ (LO * u64::from(b':'))) + LO * 0x7f) & HI;
+        let bad = (x & HI) | below_33 | is_127 | colon;
+        if bad != 0 {
+            return n + (bad.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + words
+        .remainder()
+        .iter()
+        .position(|&b| !NAME.get(usize::from(b)).copied().unwrap_or(false))
+        .unwrap_or(words.remainder().len())
+}
+
 /// `true` when the field name `name` is `target` (given in lower case), ignoring ASCII
 /// case. Lengths first: most names differ in length from both targets.
 #[inline]
@@ -174,10 +202,7 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
                 continue;
             }
             _ => {
-                let i = window
-                    .iter()
-                    .position(|&b| !NAME.get(usize::from(b)).copied().unwrap_or(false))
-                    .unwrap_or(window.len());
+                let i = name_len(window);
                 if i > 0 && window.get(i) == Some(&b':') {
                     i
                 } else {
@@ -352,6 +377,27 @@ mod tests {
     }
 
     const LIMIT: usize = 64 * 1024;
+
+    proptest::proptest! {
+        /// The word-at-a-time run of name bytes is the byte-by-byte one, for every byte.
+        #[test]
+        fn name_len_is_the_run_of_name_bytes(w in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let expected = w.iter().position(|&b| !(33..=126).contains(&b) || b == b':').unwrap_or(w.len());
+            proptest::prop_assert_eq!(name_len(&w), expected);
+        }
+    }
+
+    #[test]
+    fn name_len_stops_at_every_byte_that_is_not_a_name_byte() {
+        for b in 0..=255u8 {
+            for at in 0..17 {
+                let mut w = vec![b'a'; 20];
+                w[at] = b;
+                let name = (33..=126).contains(&b) && b != b':';
+                assert_eq!(name_len(&w), if name { 20 } else { at }, "byte {b} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn finds_marker_message_id_and_body() {
