@@ -67,11 +67,20 @@ impl Floor {
 }
 
 /// One pass over the header block: at each line start, the blank line ends it; a line
-/// that starts with the marker's name and a colon is the marker.
+/// that starts with the marker's name and a colon is the marker. Lines are found with
+/// the same searcher as the engine's header scan (memchr's AVX2 one where there is AVX2),
+/// so that the floor does not lose by its primitive either.
 pub fn has_marker(message: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(one) = memchr::arch::x86_64::avx2::memchr::One::new(b'\n') {
+        return marker_at_a_line_start(message, one.iter(message));
+    }
+    marker_at_a_line_start(message, memchr::memchr_iter(b'\n', message))
+}
+
+fn marker_at_a_line_start(message: &[u8], mut lines: impl Iterator<Item = usize>) -> bool {
     let marker = JOURNAL_MARKER.as_bytes();
     let mut start = 0usize;
-    let mut lines = memchr::memchr_iter(b'\n', message);
     loop {
         let line = &message[start..];
         if line.starts_with(b"\r\n") || line.starts_with(b"\n") {
