@@ -88,22 +88,18 @@ fn trim_range(data: &[u8], mut r: Range<usize>) -> Range<usize> {
 
 /// Where one line of the header block ends, within `window` (the bytes from the line's
 /// first byte up to the scan limit), searching from `from`: `Ok((end, next))` with `end`
-/// the line's end without its CR LF / LF and `next` the start of the next line, or
-/// `Err(())` when the line runs past the limit (`capped`: the message goes on beyond
-/// the window).
+/// the offset of the line's LF (or the end of the data) and `next` the start of the next
+/// line, or `Err(())` when the line runs past the limit (`capped`: the message goes on
+/// beyond the window). A CR before the LF is part of the line here: the values taken
+/// from lines are trimmed of white space, CR included, and only [`slow_line`] needs a
+/// line without it.
 #[inline]
 fn line_end(nl: &Newline, window: &[u8], from: usize, capped: bool) -> Result<(usize, usize), ()> {
-    let (n, next) = match window.get(from..).and_then(|w| nl.find(w)) {
-        Some(i) => (from + i, from + i + 1),
-        None if capped => return Err(()),
-        None => (window.len(), window.len()),
-    };
-    let end = if n > 0 && window.get(n - 1) == Some(&b'\r') {
-        n - 1
-    } else {
-        n
-    };
-    Ok((end, next))
+    match window.get(from..).and_then(|w| nl.find(w)) {
+        Some(i) => Ok((from + i, from + i + 1)),
+        None if capped => Err(()),
+        None => Ok((window.len(), window.len())),
+    }
 }
 
 /// The search for a line's end, chosen once per scan: on x86-64 with AVX2 the `memchr`
@@ -154,6 +150,11 @@ fn slow_line(nl: &Newline, window: &[u8], capped: bool) -> Slow {
     let Ok((end, next)) = line_end(nl, window, 0, capped) else {
         return Slow::Truncated;
     };
+    let end = if end > 0 && window.get(end - 1) == Some(&b'\r') {
+        end - 1
+    } else {
+        end
+    };
     let bytes = window.get(..end).unwrap_or_default();
     if bytes.is_empty() {
         return Slow::Separator { next };
@@ -200,6 +201,7 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
             break;
         }
         let window = hdr.get(pos..).unwrap_or_default();
+        let mut fast = true;
         let colon = match window.first() {
             Some(b'\n') => {
                 out.has_separator = true;
@@ -235,6 +237,7 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
                 if i > 0 && window.get(i) == Some(&b':') {
                     i
                 } else {
+                    fast = false;
                     match slow_line(&nl, window, capped) {
                         Slow::Header { colon } => colon,
                         Slow::Separator { next } => {
@@ -259,11 +262,7 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
         id_pending = false;
         // White space before the colon (obsolete syntax) only on the slow path.
         let name = window.get(..colon).unwrap_or_default();
-        let name = if name.last().is_some_and(u8::is_ascii_whitespace) {
-            name.trim_ascii_end()
-        } else {
-            name
-        };
+        let name = if fast { name } else { name.trim_ascii_end() };
         if is_name(name, b"x-ms-journal-report") {
             out.journal_marker = true;
         } else if out.message_id.is_none() && is_name(name, MESSAGE_ID) {
