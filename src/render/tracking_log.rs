@@ -26,7 +26,7 @@ use smallvec::SmallVec;
 
 use crate::address::Address;
 
-use crate::decide::decision::{Decision, EventKind, Party, TrackingEvent, Traffic};
+use crate::decide::decision::{Decision, EventKind, JournalCopy, Party, TrackingEvent, Traffic};
 use crate::envelope::Envelope;
 use crate::hash::fnv1a;
 use crate::ids::EntryId;
@@ -36,6 +36,7 @@ use crate::render::journal::journal_message_id;
 use crate::render::rendered::Rendered;
 use crate::text::one_line;
 use crate::time::Timestamp;
+use std::ops::Range;
 
 /// The fields of the Exchange 2013+ message tracking log, in order.
 pub const CSV_FIELDS: [&str; 30] = [
@@ -73,20 +74,26 @@ pub const CSV_FIELDS: [&str; 30] = [
 
 /// `2026-11-22T10:14:03.000Z`.
 fn iso_millis(t: Timestamp) -> String {
+    let mut out = String::with_capacity(24);
+    push_iso_millis(&mut out, t);
+    out
+}
+
+/// [`iso_millis`] written onto `out`.
+fn push_iso_millis(out: &mut String, t: Timestamp) {
     let (y, mo, d, h, mi, s) = t.civil();
     if !(0..=9999).contains(&y) {
-        return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z");
+        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z");
+        return;
     }
-    let mut out = String::with_capacity(24);
     let y = y as u32;
-    push_2(&mut out, y / 100);
-    push_2(&mut out, y % 100);
+    push_2(out, y / 100);
+    push_2(out, y % 100);
     for (sep, n) in [('-', mo), ('-', d), ('T', h), (':', mi), (':', s)] {
         out.push(sep);
-        push_2(&mut out, n);
+        push_2(out, n);
     }
     out.push_str(".000Z");
-    out
 }
 
 /// Two decimal digits of `n` (0–99).
@@ -96,8 +103,14 @@ fn push_2(out: &mut String, n: u32) {
 }
 
 /// `n` in decimal, written onto `out` (cleared first).
+#[cfg(any(feature = "serde", test))]
 fn set_decimal(out: &mut String, n: u64) {
     out.clear();
+    push_decimal(out, n);
+}
+
+/// `n` in decimal, appended to `out`.
+fn push_decimal(out: &mut String, n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut n = n;
@@ -128,6 +141,9 @@ pub fn csv_preamble(at: Timestamp) -> String {
 
 /// RFC 4180: quote a field holding a comma, quote, CR or LF, doubling quotes. Control
 /// characters are turned into spaces first, so every row stays on one line.
+///
+/// The straightforward rule, for the fields that need more than a copy: [`push_csv`]
+/// and [`quote_since`] copy plain fields without calling it.
 fn csv_field(out: &mut String, value: &str) {
     let plain = value
         .bytes()
@@ -144,6 +160,34 @@ fn csv_field(out: &mut String, value: &str) {
     } else {
         out.push_str(&v);
     }
+}
+
+/// Whether `b` goes into a CSV field as it is: printable ASCII, neither comma nor quote.
+/// Without an early exit, so that it vectorises.
+fn csv_plain(b: &[u8]) -> bool {
+    b.iter().fold(true, |ok, &b| {
+        ok & (b.wrapping_sub(0x20) < 0x5f) & (b != b',') & (b != b'"')
+    })
+}
+
+/// `value` as one CSV field onto `out`, as [`csv_field`] writes it.
+fn push_csv(out: &mut String, value: &str) {
+    if csv_plain(value.as_bytes()) {
+        out.push_str(value);
+    } else {
+        csv_field(out, value);
+    }
+}
+
+/// What was written onto `out` from `start` on, made one CSV field as [`csv_field`]
+/// writes it: left in place when it is plain (the usual case), rewritten when not.
+fn quote_since(out: &mut String, start: usize) {
+    if csv_plain(out.as_bytes().get(start..).unwrap_or_default()) {
+        return;
+    }
+    let raw = out.get(start..).map(str::to_owned).unwrap_or_default();
+    out.truncate(start);
+    csv_field(out, &raw);
 }
 
 /// A party's address written onto `out`: the address, or an entry's display address.
@@ -213,12 +257,40 @@ fn names(kind: EventKind) -> (&'static str, &'static str, u32) {
     }
 }
 
-fn info(decision: &Decision, e: &TrackingEvent) -> &'static str {
-    let receipt = matches!(e.kind, EventKind::Receive | EventKind::Submit);
-    match (receipt, decision.journal_exempt, decision.suspected_evasion) {
-        (true, true, _) => "journal-exempt",
-        (true, _, true) => "suspected-evasion",
+/// The CSV's `source` and `event-id` of an event, with the commas around them.
+fn csv_kind_fields(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Receive => ",SMTP,RECEIVE,",
+        EventKind::Submit => ",STOREDRIVER,SUBMIT,",
+        EventKind::Expand => ",ROUTING,EXPAND,",
+        EventKind::Deliver => ",STOREDRIVER,DELIVER,",
+        EventKind::Transfer => ",SMTP,SEND,",
+        EventKind::Fail => ",ROUTING,FAIL,",
+        EventKind::Dsn => ",DSN,DSN,",
+        EventKind::Journal => ",JOURNALING,JOURNAL,",
+        EventKind::Archive => ",ARCHIVAL,ARCHIVE,",
+    }
+}
+
+/// The `message-info` of a decision's receipt events (`RECEIVE`, `SUBMIT`); other
+/// events have none.
+fn receipt_info(decision: &Decision) -> &'static str {
+    match (decision.journal_exempt, decision.suspected_evasion) {
+        (true, _) => "journal-exempt",
+        (_, true) => "suspected-evasion",
         _ => "",
+    }
+}
+
+fn is_receipt(kind: EventKind) -> bool {
+    matches!(kind, EventKind::Receive | EventKind::Submit)
+}
+
+fn info(decision: &Decision, e: &TrackingEvent) -> &'static str {
+    if is_receipt(e.kind) {
+        receipt_info(decision)
+    } else {
+        ""
     }
 }
 
@@ -289,17 +361,17 @@ impl<'a> Tracking<'a> {
     }
 
     /// One CSV row per tracking event (no preamble; see [`csv_preamble`]).
+    ///
+    /// The fields that are the same in every row are quoted once, into [`CsvShared`]'s
+    /// segments, and copied per row; only the fields of the event are written (and
+    /// checked for quoting) per row.
     pub fn csv(&self) -> Rendered {
-        let mut out = String::with_capacity(self.decision.tracking.len() * 320);
-        self.rows(|row| {
-            for (i, f) in row.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                csv_field(&mut out, f);
-            }
-            out.push_str("\r\n");
-        });
+        let shared = CsvShared::new(self);
+        let decision = self.decision;
+        let mut out = String::with_capacity(shared.row_estimate() * decision.tracking.len());
+        for e in &decision.tracking {
+            shared.row(&mut out, self, e);
+        }
         Rendered::from_chunks([Bytes::from(out)])
     }
 
@@ -325,9 +397,18 @@ impl<'a> Tracking<'a> {
         exchange55_lines(self.policy, self.envelope, self.decision)
     }
 
+    /// The journal copy an event logs, with its Message-ID as sent.
+    fn journal_copy(&self, e: &TrackingEvent) -> Option<(&'a JournalCopy, &str)> {
+        let ndr = e.journal_copy?;
+        let copies = &self.decision.journal_copies;
+        let i = copies.iter().position(|j| j.ndr == ndr)?;
+        Some((copies.get(i)?, self.journal_ids.get(i)?.as_str()))
+    }
+
     /// Calls `each` with the values of the CSV fields ([`CSV_FIELDS`], in order) of every
     /// tracking event. The values borrow from the decision and from buffers reused from
     /// row to row.
+    #[cfg(any(feature = "serde", test))]
     fn rows(&self, mut each: impl FnMut(&[&str; 30])) {
         let (policy, envelope, decision) = (self.policy, self.envelope, self.decision);
         let time = iso_millis(envelope.received_at());
@@ -376,15 +457,8 @@ impl<'a> Tracking<'a> {
             // A journal copy is a message of its own: its Message-ID, its NDR sender as
             // the return path, and the original's Message-ID as the reference that links
             // them.
-            let copy = e.journal_copy.and_then(|ndr| {
-                decision
-                    .journal_copies
-                    .iter()
-                    .position(|j| j.ndr == ndr)
-                    .and_then(|i| Some((decision.journal_copies.get(i)?, self.journal_ids.get(i)?)))
-            });
-            let (row_id, reference, return_path) = match copy {
-                Some((j, id)) => (id.as_str(), &*message_id, j.reverse_path.as_str()),
+            let (row_id, reference, return_path) = match self.journal_copy(e) {
+                Some((j, id)) => (id, &*message_id, j.reverse_path.as_str()),
                 None => (&*message_id, "", sender),
             };
             status.clear();
@@ -429,6 +503,210 @@ impl<'a> Tracking<'a> {
                 "",
                 version,
             ]);
+        }
+    }
+}
+
+/// The parts of the CSV rows of one decision that are the same in every row, each
+/// quoted once: ranges of one buffer, copied into every row.
+struct CsvShared {
+    buf: String,
+    /// `date-time` to `source-context`, with the comma before `connector-id`.
+    head: Range<usize>,
+    /// `internal-message-id,message-id,network-message-id,` for the rows of the original.
+    ids: Range<usize>,
+    /// `internal-message-id,`, for the rows of a journal copy (which has its own
+    /// `message-id`).
+    internal: Range<usize>,
+    /// The original's Message-ID (`message-id`; `reference` of a journal copy's row).
+    message_id: Range<usize>,
+    /// `,network-message-id,`.
+    network: Range<usize>,
+    /// `,total-bytes,` (after `recipient-status`).
+    size: Range<usize>,
+    /// `message-subject,sender-address,`.
+    subject_sender: Range<usize>,
+    /// `,directionality,` … `schema-version` and the line break (after `message-info`).
+    end: Range<usize>,
+    /// From the comma after `related-recipient-address` to the end of the row, for the
+    /// rows of the original other than receipts: no `reference`, the sender as the
+    /// `return-path`, no `message-info`.
+    tail: Range<usize>,
+    /// The same for receipts, with their `message-info`.
+    receipt_tail: Range<usize>,
+}
+
+impl CsvShared {
+    fn new(t: &Tracking<'_>) -> Self {
+        let (policy, envelope, decision) = (t.policy, t.envelope, t.decision);
+        let sender = sender(envelope);
+        let mut buf = String::with_capacity(
+            256 + 3 * (t.subject.len() + sender.len()) + policy.organisation().len(),
+        );
+        let mark = |buf: &String, from: usize| from..buf.len();
+
+        push_iso_millis(&mut buf, envelope.received_at());
+        buf.push_str(",,,,");
+        push_csv(&mut buf, policy.organisation());
+        buf.push_str(",,");
+        let head = mark(&buf, 0);
+
+        let at = buf.len();
+        push_decimal(&mut buf, fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1);
+        buf.push(',');
+        let internal = mark(&buf, at);
+        let at = buf.len();
+        if let Some(m) = &decision.message_id {
+            match std::str::from_utf8(m) {
+                Ok(m) => push_csv(&mut buf, m),
+                Err(_) => push_csv(&mut buf, &String::from_utf8_lossy(m)),
+            }
+        }
+        let message_id = mark(&buf, at);
+        let at = buf.len();
+        buf.push(',');
+        push_csv(&mut buf, envelope.envelope_id());
+        buf.push(',');
+        let network = mark(&buf, at);
+        let ids = internal.start..network.end;
+
+        let at = buf.len();
+        buf.push(',');
+        push_decimal(&mut buf, decision.size as u64);
+        buf.push(',');
+        let size = mark(&buf, at);
+
+        let direction = match decision.traffic {
+            Traffic::Inbound => "Incoming",
+            _ => "Originating",
+        };
+        let tail = |buf: &mut String, info: &str| {
+            let at = buf.len();
+            buf.push_str(",,");
+            let subject_at = buf.len();
+            push_csv(buf, &t.subject);
+            buf.push(',');
+            push_csv(buf, sender);
+            buf.push(',');
+            let subject_sender = subject_at..buf.len();
+            push_csv(buf, sender);
+            buf.push(',');
+            buf.push_str(info);
+            let end_at = buf.len();
+            buf.push(',');
+            buf.push_str(direction);
+            buf.push_str(",,,,,Email,,");
+            buf.push_str(env!("CARGO_PKG_VERSION"));
+            buf.push_str("\r\n");
+            (at..buf.len(), subject_sender, end_at..buf.len())
+        };
+        let (tail_other, subject_sender, end) = tail(&mut buf, "");
+        let receipt_tail = match receipt_info(decision) {
+            "" => tail_other.clone(),
+            info => tail(&mut buf, info).0,
+        };
+        CsvShared {
+            buf,
+            head,
+            ids,
+            internal,
+            message_id,
+            network,
+            size,
+            subject_sender,
+            end,
+            tail: tail_other,
+            receipt_tail,
+        }
+    }
+
+    fn get(&self, r: &Range<usize>) -> &str {
+        self.buf.get(r.clone()).unwrap_or_default()
+    }
+
+    /// About how long a row is: the shared parts and some room for the event's own.
+    fn row_estimate(&self) -> usize {
+        self.head.len()
+            + self.ids.len()
+            + self.size.len()
+            + self.receipt_tail.len().max(self.tail.len())
+            + 96
+    }
+
+    /// The row of one event onto `out`.
+    fn row(&self, out: &mut String, t: &Tracking<'_>, e: &TrackingEvent) {
+        let (policy, decision) = (t.policy, t.decision);
+        out.push_str(self.get(&self.head));
+        if let Some(c) = e.connector.and_then(|id| policy.connector(id)) {
+            push_csv(out, c.name());
+        }
+        out.push_str(csv_kind_fields(e.kind));
+        // A journal copy is a message of its own: its Message-ID, its NDR sender as the
+        // return path, and the original's Message-ID as the reference that links them.
+        let copy = t.journal_copy(e);
+        match copy {
+            Some((_, id)) => {
+                out.push_str(self.get(&self.internal));
+                push_csv(out, id);
+                out.push_str(self.get(&self.network));
+            }
+            None => out.push_str(self.get(&self.ids)),
+        }
+        let at = out.len();
+        // As Exchange logs it: the members reached through a list, the list related.
+        let list = match (e.kind, e.recipients.first()) {
+            (EventKind::Expand, Some(list @ Party::Entry(id))) => Some((list, *id)),
+            _ => None,
+        };
+        let n = match list {
+            Some((_, id)) => push_expanded_members(out, policy, decision, id),
+            None => {
+                for (i, p) in e.recipients.iter().enumerate() {
+                    if i > 0 {
+                        out.push(';');
+                    }
+                    push_party(out, policy, p);
+                }
+                e.recipients.len()
+            }
+        };
+        quote_since(out, at);
+        out.push(',');
+        if let Some((code, st)) = e.status {
+            push_decimal(out, u64::from(code));
+            out.push(' ');
+            push_decimal(out, u64::from(st.class));
+            out.push('.');
+            push_decimal(out, u64::from(st.subject));
+            out.push('.');
+            push_decimal(out, u64::from(st.detail));
+        }
+        out.push_str(self.get(&self.size));
+        push_decimal(out, n as u64);
+        out.push(',');
+        let at = out.len();
+        match list {
+            Some((list, _)) => push_party(out, policy, list),
+            None => {
+                if let Some(p) = &e.related {
+                    push_party(out, policy, p);
+                }
+            }
+        }
+        quote_since(out, at);
+        match copy {
+            Some((j, _)) => {
+                out.push(',');
+                out.push_str(self.get(&self.message_id));
+                out.push(',');
+                out.push_str(self.get(&self.subject_sender));
+                push_csv(out, j.reverse_path.as_str());
+                out.push(',');
+                out.push_str(info(decision, e));
+                out.push_str(self.get(&self.end));
+            }
+            None if is_receipt(e.kind) => out.push_str(self.get(&self.receipt_tail)),
+            None => out.push_str(self.get(&self.tail)),
         }
     }
 }
