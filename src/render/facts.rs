@@ -65,16 +65,18 @@ enum Wanted {
 }
 
 /// Which wanted field a field name is (ASCII case ignored), as mail-parser names them.
+/// Length and first letter first: most names are none of them, and differ there.
+#[inline]
 fn wanted(name: &[u8]) -> Option<Wanted> {
-    let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
-    match name.len() {
-        2 if is(b"to") => Some(Wanted::To),
-        2 if is(b"cc") => Some(Wanted::Cc),
-        4 if is(b"from") => Some(Wanted::From),
-        7 if is(b"subject") => Some(Wanted::Subject),
-        10 if is(b"message-id") => Some(Wanted::MessageId),
-        _ => None,
-    }
+    let (w, full): (Wanted, &[u8]) = match (name.len(), name.first()? | 0x20) {
+        (2, b't') => (Wanted::To, b"to"),
+        (2, b'c') => (Wanted::Cc, b"cc"),
+        (4, b'f') => (Wanted::From, b"from"),
+        (7, b's') => (Wanted::Subject, b"subject"),
+        (10, b'm') => (Wanted::MessageId, b"message-id"),
+        _ => return None,
+    };
+    name.eq_ignore_ascii_case(full).then_some(w)
 }
 
 /// Walks the header block once, as [`headers::scan`] delimits it (an optional mbox
@@ -144,7 +146,24 @@ fn walk<'a>(message: &'a [u8], limit: usize, mut each: impl FnMut(Wanted, &'a [u
 
 /// Where the colon after a valid field name is: a non-empty run of printable ASCII, then
 /// optional white space, then the colon. `None` when the line does not start a field.
+///
+/// The usual name runs straight into its colon: one pass over it, without the white
+/// space bookkeeping, which only a name followed by white space needs.
 fn field_name_end(line: &[u8]) -> Option<usize> {
+    let n = line
+        .iter()
+        .position(|&b| b.wrapping_sub(33) > 126 - 33 || b == b':')
+        .unwrap_or(line.len());
+    match line.get(n) {
+        Some(b':') if n > 0 => Some(n),
+        Some(b' ' | b'\t' | b'\r' | b'\x0c') if n > 0 => field_name_end_spaced(line),
+        _ => None,
+    }
+}
+
+/// [`field_name_end`] for a name followed by white space (obsolete syntax).
+#[cold]
+fn field_name_end_spaced(line: &[u8]) -> Option<usize> {
     let mut name = 0usize;
     let mut space = false;
     for (i, &b) in line.iter().enumerate() {
@@ -617,6 +636,29 @@ mod tests {
             let full = read_with_full_parse(&m, limit);
             prop_assert_eq!(subject(&m, limit), full.subject.clone());
             prop_assert_eq!(owned(read(&m, limit)), full);
+        }
+
+        /// The one-pass field name rule is the general one (which, in full, is
+        /// `field_name_end_spaced`).
+        #[test]
+        fn field_names_as_the_general_rule_reads_them(
+            line in prop::collection::vec(
+                prop::sample::select(&b"aZ-:  \t\r\x0c\x00\x7f\xc3~!"[..]), 0..12),
+        ) {
+            prop_assert_eq!(field_name_end(&line), field_name_end_spaced(&line));
+        }
+
+        /// The wanted names, by length and first letter, as by comparing every name.
+        #[test]
+        fn wanted_names_as_compared_in_full(name in prop::sample::select(NAMES), upper in any::<bool>(), junk in "[a-zA-Z\\-]{0,11}") {
+            for n in [name.trim_end(), &junk] {
+                let n = if upper { n.to_ascii_uppercase() } else { n.to_owned() };
+                let is = |t: &str| n.eq_ignore_ascii_case(t);
+                let expected = if is("to") { Some(Wanted::To) } else if is("cc") { Some(Wanted::Cc) }
+                    else if is("from") { Some(Wanted::From) } else if is("subject") { Some(Wanted::Subject) }
+                    else if is("message-id") { Some(Wanted::MessageId) } else { None };
+                prop_assert!(wanted(n.as_bytes()) == expected, "{}", n);
+            }
         }
 
         /// The same on arbitrary bytes.
