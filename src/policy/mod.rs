@@ -8,6 +8,7 @@ pub(crate) mod audit;
 pub(crate) mod compiled;
 pub(crate) mod connector;
 pub(crate) mod directory;
+pub(crate) mod index;
 pub(crate) mod journal;
 pub(crate) mod pattern;
 pub(crate) mod restrict;

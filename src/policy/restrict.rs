@@ -39,39 +39,49 @@ impl fmt::Display for RestrictionKind {
     }
 }
 
-/// Compiled restrictions: sorted, flattened entry sets.
+/// Compiled restrictions: sorted, flattened entry sets, behind one pointer that is null
+/// for the many entries anyone may send to (one word of every entry, not four).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Restrictions {
+pub(crate) struct Restrictions(Option<Box<Sets>>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Sets {
     accept: Option<Box<[EntryId]>>,
     reject: Box<[EntryId]>,
 }
 
 impl Restrictions {
     pub(crate) fn new(accept: Option<Vec<EntryId>>, reject: Vec<EntryId>) -> Self {
+        if accept.is_none() && reject.is_empty() {
+            return Restrictions(None);
+        }
         let norm = |mut v: Vec<EntryId>| {
             v.sort_unstable();
             v.dedup();
             v.into_boxed_slice()
         };
-        Restrictions {
+        Restrictions(Some(Box::new(Sets {
             accept: accept.map(norm),
             reject: norm(reject),
-        }
+        })))
     }
 
     /// `true` when anyone may send.
     pub(crate) fn is_unrestricted(&self) -> bool {
-        self.accept.is_none() && self.reject.is_empty()
+        self.0.is_none()
     }
 
     /// Checks a sender; reject wins over accept.
     pub(crate) fn check(&self, sender: SenderIdentity) -> Result<(), RestrictionKind> {
+        let Some(sets) = &self.0 else {
+            return Ok(());
+        };
         if let Some(e) = sender.entry {
-            if self.reject.binary_search(&e).is_ok() {
+            if sets.reject.binary_search(&e).is_ok() {
                 return Err(RestrictionKind::RejectList);
             }
         }
-        match &self.accept {
+        match &sets.accept {
             None => Ok(()),
             Some(list) => match sender.entry {
                 Some(e) if sender.trusted && list.binary_search(&e).is_ok() => Ok(()),
@@ -81,7 +91,7 @@ impl Restrictions {
     }
 
     pub(crate) fn accept_list(&self) -> Option<&[EntryId]> {
-        self.accept.as_deref()
+        self.0.as_ref().and_then(|s| s.accept.as_deref())
     }
 }
 
