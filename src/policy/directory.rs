@@ -296,10 +296,10 @@ impl Entry {
 }
 
 /// The hash a name or distinguished name is indexed under: case-insensitive, as they
-/// are compared. [`folded_hash`] is mixed first (the 64-bit finaliser of MurmurHash3):
-/// its bits are correlated for names that differ in a few trailing digits, and the
-/// table probes from the hash's low bits — unmixed, `user0`..`user99999` probed 17
-/// slots an insert instead of 1.3.
+/// are compared. [`folded_hash`] is mixed once more (the 64-bit finaliser of
+/// MurmurHash3) before its high half is kept: the table probes from the kept bits, and
+/// with the earlier, Fx-based fold `user0`..`user99999` probed 17 slots an insert
+/// instead of 1.3.
 fn name_hash(name: &str) -> u32 {
     let mut x = folded_hash(name.as_bytes());
     x ^= x >> 33;
