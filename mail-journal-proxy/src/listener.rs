@@ -170,28 +170,31 @@ impl Shared {
             tracking: engine::tracking_rows(policy, &envelope, &decision),
             handovers,
         };
-        let committed = match self.store.commit(&record).await {
+        let queued: Vec<&str> = record
+            .handovers
+            .iter()
+            .map(|h| h.queue_id.as_deref().unwrap_or("?"))
+            .collect();
+        let queued = queued.join(",");
+        let copies = record.handovers.len();
+        let archived = record.archive.len();
+        let committed = match self.store.commit(record).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(envelope_id = %id, error = %e, "store failed; the client is told to retry");
                 return temp("4.3.0 Error: cannot store the message records, try again later");
             }
         };
-        let queued: Vec<&str> = record
-            .handovers
-            .iter()
-            .map(|h| h.queue_id.as_deref().unwrap_or("?"))
-            .collect();
         tracing::info!(
             envelope_id = %id,
             origin = %origin,
             client = %client,
             from = %envelope.reverse_path(),
             recipients = envelope.recipients().len(),
-            copies = record.handovers.len(),
-            archived = record.archive.len(),
+            copies,
+            archived,
             sealed_at = committed.seq,
-            queued = %queued.join(","),
+            queued = %queued,
             "accepted"
         );
         Reply::new(250, format!("2.0.0 Ok: queued as {id}"))
