@@ -107,15 +107,17 @@ impl Shared {
                 return temp("4.3.5 Error: a copy has no delivery address; try again later");
             }
         };
-        let mut handovers = Vec::with_capacity(outputs.len());
         let mut archive = Vec::new();
+        let mut copies = Vec::with_capacity(outputs.len());
+        let mut hs = Vec::with_capacity(outputs.len());
         for o in &outputs {
             if let OutputKind::Archive { storage_key, .. } = &o.kind {
                 archive.push((storage_key.clone(), o.message.clone()));
                 continue;
             }
             let original = matches!(o.kind, OutputKind::Delivery | OutputKind::Transfer { .. });
-            let h = HandOver {
+            copies.push(o);
+            hs.push(HandOver {
                 reverse_path: &o.reverse_path,
                 recipients: &o.recipients,
                 message: &o.message,
@@ -127,40 +129,50 @@ impl Shared {
                     None
                 },
                 client: if original { Some(&m.client) } else { None },
-            };
-            match self.forwarder.hand_over(&h).await {
-                Ok(acc) => handovers.push(HandOverRecord {
-                    kind: engine::kind_name(&o.kind),
-                    reverse_path: o.reverse_path.to_string(),
-                    recipients: o.recipients.iter().map(|r| r.address.to_string()).collect(),
-                    reply: acc.reply,
-                    queue_id: acc.queue_id,
-                    // A journal copy's hand-over is sealed under the sender the
-                    // decision's obligations name (the address, without brackets).
-                    journal: match (&o.kind, o.reverse_path.address()) {
-                        (OutputKind::Journal { .. }, Some(a)) => {
-                            Some((a.to_string(), o.message.clone()))
-                        }
-                        _ => None,
-                    },
-                }),
-                Err(e) => {
-                    tracing::error!(
-                        envelope_id = %id,
-                        output = engine::kind_name(&o.kind),
-                        handed_over = handovers.len(),
-                        error = %e,
-                        "hand-over failed; the client is told to retry"
-                    );
-                    return temp(match e {
-                        ForwardError::Connect { .. } | ForwardError::Timeout { .. } => {
-                            "4.4.1 Error: queue temporarily unavailable, try again later"
-                        }
-                        _ => "4.3.0 Error: queue hand-over failed, try again later",
-                    });
-                }
-            }
+            });
         }
+        // All copies on one connection, pipelined: the original first, then the journal
+        // copies and the DSN.
+        let accepted = match self.forwarder.hand_over_all(&hs).await {
+            Ok(a) => a,
+            Err(f) => {
+                let kind = copies
+                    .get(f.accepted)
+                    .map_or("output", |o| engine::kind_name(&o.kind));
+                tracing::error!(
+                    envelope_id = %id,
+                    output = kind,
+                    handed_over = f.accepted,
+                    error = %f.error,
+                    "hand-over failed; the client is told to retry"
+                );
+                return temp(match f.error {
+                    ForwardError::Connect { .. } | ForwardError::Timeout { .. } => {
+                        "4.4.1 Error: queue temporarily unavailable, try again later"
+                    }
+                    _ => "4.3.0 Error: queue hand-over failed, try again later",
+                });
+            }
+        };
+        let handovers: Vec<HandOverRecord> = copies
+            .iter()
+            .zip(accepted)
+            .map(|(o, acc)| HandOverRecord {
+                kind: engine::kind_name(&o.kind),
+                reverse_path: o.reverse_path.to_string(),
+                recipients: o.recipients.iter().map(|r| r.address.to_string()).collect(),
+                reply: acc.reply,
+                queue_id: acc.queue_id,
+                // A journal copy's hand-over is sealed under the sender the decision's
+                // obligations name (the address, without brackets).
+                journal: match (&o.kind, o.reverse_path.address()) {
+                    (OutputKind::Journal { .. }, Some(a)) => {
+                        Some((a.to_string(), o.message.clone()))
+                    }
+                    _ => None,
+                },
+            })
+            .collect();
         let record = Record {
             envelope_id: id.clone(),
             received_at: now,
@@ -170,28 +182,31 @@ impl Shared {
             tracking: engine::tracking_rows(policy, &envelope, &decision),
             handovers,
         };
-        let committed = match self.store.commit(&record).await {
+        let queued: Vec<&str> = record
+            .handovers
+            .iter()
+            .map(|h| h.queue_id.as_deref().unwrap_or("?"))
+            .collect();
+        let queued = queued.join(",");
+        let copies = record.handovers.len();
+        let archived = record.archive.len();
+        let committed = match self.store.commit(record).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(envelope_id = %id, error = %e, "store failed; the client is told to retry");
                 return temp("4.3.0 Error: cannot store the message records, try again later");
             }
         };
-        let queued: Vec<&str> = record
-            .handovers
-            .iter()
-            .map(|h| h.queue_id.as_deref().unwrap_or("?"))
-            .collect();
         tracing::info!(
             envelope_id = %id,
             origin = %origin,
             client = %client,
             from = %envelope.reverse_path(),
             recipients = envelope.recipients().len(),
-            copies = record.handovers.len(),
-            archived = record.archive.len(),
+            copies,
+            archived,
             sealed_at = committed.seq,
-            queued = %queued.join(","),
+            queued = %queued,
             "accepted"
         );
         Reply::new(250, format!("2.0.0 Ok: queued as {id}"))

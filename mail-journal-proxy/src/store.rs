@@ -15,17 +15,21 @@
 //! tracking rows, and the hand-overs of its copies with the re-injection listener's
 //! replies — and returns only when all of it is on disk and sealed:
 //!
-//! 1. each archive record is written to `incoming/<node>/<envelope id>.<n>.eml` and
-//!    `fsync`ed (with its directory);
-//! 2. one writer thread takes the messages of concurrent sessions in batches (group
-//!    commit): it appends their tracking rows to the day's log and `fdatasync`s it, then
-//!    seals each message through the library's [`Chain`] — its `decision` with the
+//! One writer thread takes the messages of concurrent sessions in batches (group
+//! commit) and, for a whole batch:
+//!
+//! 1. writes each archive record to `incoming/<node>/<envelope id>.<n>.eml` and
+//!    `fdatasync`s it, then `fsync`s the directory once;
+//! 2. appends the tracking rows to the day's log, one write per file, and `fdatasync`s
+//!    it once;
+//! 3. seals each message through the library's [`Chain`] — its `decision` with the
 //!    obligations, each `archive` record, its `tracking` byte range, each journal
 //!    copy's `handover` with the listener's reply (`250 2.0.0 Ok: queued as …`) — the
 //!    entries of one message together, appends the batch's lines to
 //!    `seal/<node>.chain` in one write and `fdatasync`s it;
-//! 3. each archive record is renamed from `incoming/` to its storage key under
-//!    `archive/`, and the directories are `fsync`ed;
+//! 4. renames each archive record from `incoming/` to its storage key under
+//!    `archive/` (creating directories only when the rename finds them missing), and
+//!    `fsync`s each directory whose entries changed once;
 //!
 //! and only then does the session answer `250`. So `archive/` holds only sealed records,
 //! and every byte of a tracking log (but its `#` preamble) lies in a sealed range.
@@ -58,8 +62,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -226,7 +229,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
 
 struct CommitJob {
     record: Record,
-    done: oneshot::Sender<Result<(LogRange, u64), StoreError>>,
+    done: oneshot::Sender<Result<Committed, StoreError>>,
 }
 
 enum Job {
@@ -237,10 +240,7 @@ enum Job {
 /// The store under one directory, for one node.
 #[derive(Debug)]
 pub struct Store {
-    archive: PathBuf,
-    incoming: PathBuf,
     writer: mpsc::Sender<Job>,
-    tmp_seq: Arc<AtomicU64>,
     recovered: Recovered,
 }
 
@@ -277,6 +277,7 @@ impl Store {
             node: node.to_owned(),
         };
         let (chain, chain_file, chain_path, recovered) = recover(&dirs, seal)?;
+        let incoming_dir = File::open(&incoming).map_err(io_err(&incoming))?;
         let (tx, rx) = mpsc::channel();
         let mut w = Writer {
             dir: tracking,
@@ -287,16 +288,17 @@ impl Store {
             chain_path,
             stopped: None,
             last_time: None,
+            archive,
+            incoming,
+            incoming_dir,
+            dirs: HashMap::new(),
         };
         std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || w.run(&rx))
             .map_err(io_err(root))?;
         Ok(Store {
-            archive,
-            incoming,
             writer: tx,
-            tmp_seq: Arc::new(AtomicU64::new(0)),
             recovered,
         })
     }
@@ -313,54 +315,18 @@ impl Store {
     }
 
     /// Makes a message's records durable and sealed (see the module documentation).
-    pub async fn commit(&self, record: &Record) -> Result<Committed, StoreError> {
+    ///
+    /// The writer thread does all of it, for the messages of concurrent sessions in one
+    /// batch: no hop through the blocking pool, one `fsync` of each directory per batch.
+    pub async fn commit(&self, record: Record) -> Result<Committed, StoreError> {
         for (key, _) in &record.archive {
             safe_key(key)?;
         }
-        // 1. The archive records, into incoming/.
-        let incoming = if record.archive.is_empty() {
-            Vec::new()
-        } else {
-            let dir = self.incoming.clone();
-            let items = record.archive.clone();
-            let id = record.envelope_id.clone();
-            let seq = self.tmp_seq.clone();
-            tokio::task::spawn_blocking(move || write_incoming(&dir, &id, &items, &seq))
-                .await
-                .map_err(|_| StoreError::WriterGone)??
-        };
-        // 2. Tracking rows and the seal, by the writer.
         let (done, rx) = oneshot::channel();
         self.writer
-            .send(Job::Commit(Box::new(CommitJob {
-                record: record.clone(),
-                done,
-            })))
+            .send(Job::Commit(Box::new(CommitJob { record, done })))
             .map_err(|_| StoreError::WriterGone)?;
-        let (tracking, seq) = rx.await.map_err(|_| StoreError::WriterGone)??;
-        // 3. Sealed: to the storage keys.
-        let archive = if incoming.is_empty() {
-            Vec::new()
-        } else {
-            let root = self.archive.clone();
-            let moves: Vec<(PathBuf, String)> = incoming
-                .into_iter()
-                .zip(record.archive.iter().map(|(k, _)| k.clone()))
-                .collect();
-            tokio::task::spawn_blocking(move || {
-                moves
-                    .iter()
-                    .map(|(from, key)| move_into_archive(&root, from, key))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await
-            .map_err(|_| StoreError::WriterGone)??
-        };
-        Ok(Committed {
-            archive,
-            tracking,
-            seq,
-        })
+        rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Ends the chain on a checkpoint (at shutdown) and stops the writer.
@@ -400,69 +366,86 @@ fn incoming_name(envelope_id: &str, n: usize) -> String {
     format!("{envelope_id}.{n}.eml")
 }
 
-/// Writes a message's archive records to `incoming/`, `fsync`ed with the directory.
-fn write_incoming(
-    dir: &Path,
-    envelope_id: &str,
-    items: &[(String, Rendered)],
-    seq: &AtomicU64,
-) -> Result<Vec<PathBuf>, StoreError> {
-    let mut out = Vec::with_capacity(items.len());
-    for (n, (_, bytes)) in items.iter().enumerate() {
-        let path = dir.join(incoming_name(envelope_id, n));
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            incoming_name(envelope_id, n),
-            seq.fetch_add(1, Ordering::Relaxed)
-        ));
-        let result = (|| {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(io_err(&tmp))?;
-            for c in bytes.chunks() {
-                f.write_all(c).map_err(io_err(&tmp))?;
-            }
-            f.sync_all().map_err(io_err(&tmp))?;
-            fs::rename(&tmp, &path).map_err(io_err(&path))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result?;
-        out.push(path);
+/// Writes a new file (it must not exist) and `fdatasync`s it; its directory entry is
+/// made durable by the caller. A file that could not be written whole is removed.
+fn write_new(path: &Path, bytes: &Rendered) -> Result<(), StoreError> {
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
+        write_chunks(&mut f, bytes.chunks())?;
+        f.sync_data()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(path);
     }
-    sync_dir(dir)?;
-    Ok(out)
+    result.map_err(io_err(path))
+}
+
+/// Writes all chunks, as few `write` calls as the kernel allows (one, usually).
+fn write_chunks(f: &mut File, chunks: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<io::IoSlice<'_>> = chunks.iter().map(|c| io::IoSlice::new(c)).collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match f.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Renames a sealed record from `incoming/` to `archive/<key>`, creating its
+/// directories when the rename finds them missing. Returns the new path; the
+/// directories whose entries changed are added to `to_sync` for the caller to `fsync`.
+fn rename_into_archive(
+    root: &Path,
+    from: &Path,
+    key: &str,
+    to_sync: &mut Vec<PathBuf>,
+) -> Result<PathBuf, StoreError> {
+    let rel = safe_key(key)?;
+    let path = root.join(rel);
+    let parent = path.parent().unwrap_or(root).to_owned();
+    match fs::rename(from, &path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound && from.exists() => {
+            let mut dir = root.to_owned();
+            if let Some(rel_parent) = rel.parent() {
+                for c in rel_parent.components() {
+                    let next = dir.join(c);
+                    match fs::create_dir(&next) {
+                        Ok(()) => push_unique(to_sync, dir.clone()),
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                        Err(e) => return Err(io_err(&next)(e)),
+                    }
+                    dir = next;
+                }
+            }
+            fs::rename(from, &path).map_err(io_err(&path))?;
+        }
+        Err(e) => return Err(io_err(&path)(e)),
+    }
+    push_unique(to_sync, parent);
+    Ok(path)
+}
+
+fn push_unique(v: &mut Vec<PathBuf>, p: PathBuf) {
+    if !v.contains(&p) {
+        v.push(p);
+    }
 }
 
 /// Renames a sealed record from `incoming/` to `archive/<key>`, creating its
 /// directories, and `fsync`s every directory whose entries changed.
 fn move_into_archive(root: &Path, from: &Path, key: &str) -> Result<PathBuf, StoreError> {
-    let rel = safe_key(key)?;
-    let path = root.join(rel);
-    let parent = path.parent().unwrap_or(root).to_owned();
-    let mut created = Vec::new();
-    let mut dir = root.to_owned();
-    if let Some(rel_parent) = rel.parent() {
-        for c in rel_parent.components() {
-            let next = dir.join(c);
-            match fs::create_dir(&next) {
-                Ok(()) => created.push(dir.clone()),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_err(&next)(e)),
-            }
-            dir = next;
-        }
-    }
-    fs::rename(from, &path).map_err(io_err(&path))?;
-    sync_dir(&parent)?;
-    for d in created.iter().rev() {
-        sync_dir(d)?;
-    }
+    let mut to_sync = Vec::new();
+    let path = rename_into_archive(root, from, key, &mut to_sync)?;
     if let Some(src) = from.parent() {
-        sync_dir(src)?;
+        push_unique(&mut to_sync, src.to_owned());
+    }
+    for d in &to_sync {
+        sync_dir(d)?;
     }
     Ok(path)
 }
@@ -641,6 +624,13 @@ struct Writer {
     /// Set when appending to the chain failed: nothing more is sealed.
     stopped: Option<String>,
     last_time: Option<Timestamp>,
+    /// `archive/`.
+    archive: PathBuf,
+    /// `incoming/<node>/`, and the directory itself, open for its `fsync`s.
+    incoming: PathBuf,
+    incoming_dir: File,
+    /// Archive directories opened for their `fsync`s (a few: a day's senders).
+    dirs: HashMap<PathBuf, File>,
 }
 
 impl Writer {
@@ -736,67 +726,215 @@ impl Writer {
         Ok(())
     }
 
+    /// One group commit: the batch's archive records into `incoming/` (each
+    /// `fdatasync`ed, the directory once), its tracking rows (one write and one
+    /// `fdatasync` per log file), its seal (one write and one `fdatasync` of the chain),
+    /// then the sealed records to their storage keys (each directory `fsync`ed once);
+    /// only then is any message of it answered.
     fn commit_batch(&mut self, batch: Vec<CommitJob>) {
-        // Tracking rows, then one fdatasync per file touched.
-        let mut results: Vec<Result<LogRange, StoreError>> = Vec::with_capacity(batch.len());
-        let mut touched: Vec<String> = Vec::new();
-        for job in &batch {
-            if let Some(why) = &self.stopped {
-                results.push(Err(StoreError::ChainStopped(why.clone())));
+        let n = batch.len();
+        let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(n);
+        for _ in 0..n {
+            results.push(match &self.stopped {
+                Some(why) => Err(StoreError::ChainStopped(why.clone())),
+                None => Ok(()),
+            });
+        }
+        // 1. Archive records, into incoming/.
+        let mut incoming: Vec<Vec<PathBuf>> = vec![Vec::new(); n];
+        for (i, job) in batch.iter().enumerate() {
+            if results[i].is_err() {
                 continue;
             }
-            let name = Store::tracking_file_name(job.record.received_at, &self.node);
-            let r = self.append(&name, job.record.received_at, &job.record.tracking);
-            if r.is_ok() && !touched.contains(&name) {
-                touched.push(name);
+            for (k, (_, bytes)) in job.record.archive.iter().enumerate() {
+                let path = self
+                    .incoming
+                    .join(incoming_name(&job.record.envelope_id, k));
+                if let Err(e) = write_new(&path, bytes) {
+                    results[i] = Err(e);
+                    break;
+                }
+                incoming[i].push(path);
             }
-            results.push(r);
         }
-        let mut sync_failed: Vec<(String, String)> = Vec::new();
-        for name in &touched {
-            if let Some((f, _)) = self.open.get(name) {
-                if let Err(e) = f.sync_data() {
-                    sync_failed.push((name.clone(), e.to_string()));
-                    // Reopen next time: the file's state is unknown.
-                    self.open.remove(name);
+        if incoming.iter().any(|v| !v.is_empty()) {
+            if let Err(e) = self.incoming_dir.sync_all() {
+                let why = e.to_string();
+                for (r, files) in results.iter_mut().zip(&incoming) {
+                    if r.is_ok() && !files.is_empty() {
+                        *r = Err(StoreError::Io {
+                            path: self.incoming.clone(),
+                            source: io::Error::other(why.clone()),
+                        });
+                    }
                 }
             }
         }
-        // The seal: each message's entries together, the batch in one write.
+        // 2. Tracking rows: each log file once, then one fdatasync each.
+        let ranges = self.append_rows(&batch, &mut results);
+        // 3. The seal: each message's entries together, the batch in one write.
         let now = self.now();
         let mut lines: Vec<Lines> = Vec::new();
-        let mut sealed: Vec<Result<(LogRange, u64), StoreError>> = Vec::with_capacity(batch.len());
-        for (job, r) in batch.iter().zip(results) {
-            let r = r.and_then(|range| {
-                let name = range
-                    .file
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default();
-                if let Some((_, why)) = sync_failed.iter().find(|(n, _)| n == name) {
-                    return Err(StoreError::Io {
-                        path: range.file.clone(),
+        let mut seqs: Vec<u64> = vec![0; n];
+        for (i, job) in batch.iter().enumerate() {
+            let Some(range) = &ranges[i] else { continue };
+            if results[i].is_err() {
+                continue;
+            }
+            let name = range
+                .file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            match self.seal(&job.record, range, &name, now, &mut lines) {
+                Ok(seq) => seqs[i] = seq,
+                Err(e) => results[i] = Err(e),
+            }
+        }
+        if !lines.is_empty() {
+            let refs: Vec<&Lines> = lines.iter().collect();
+            if let Err(e) = self.append_chain(&refs) {
+                let why = e.to_string();
+                for r in results.iter_mut().filter(|r| r.is_ok()) {
+                    *r = Err(StoreError::ChainStopped(why.clone()));
+                }
+            }
+        }
+        // 4. Sealed: the records to their storage keys.
+        let mut archived: Vec<Vec<PathBuf>> = vec![Vec::new(); n];
+        let mut to_sync: Vec<PathBuf> = Vec::new();
+        for (i, job) in batch.iter().enumerate() {
+            if results[i].is_err() {
+                continue;
+            }
+            for (from, (key, _)) in incoming[i].iter().zip(&job.record.archive) {
+                match rename_into_archive(&self.archive, from, key, &mut to_sync) {
+                    Ok(p) => archived[i].push(p),
+                    Err(e) => {
+                        results[i] = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+        for d in &to_sync {
+            if let Err(e) = self.sync_archive_dir(d) {
+                let why = e.to_string();
+                for (r, paths) in results.iter_mut().zip(&archived) {
+                    if r.is_ok() && paths.iter().any(|p| p.starts_with(d)) {
+                        *r = Err(StoreError::Io {
+                            path: d.clone(),
+                            source: io::Error::other(why.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        for (((job, r), (range, seq)), archive) in batch
+            .into_iter()
+            .zip(results)
+            .zip(ranges.into_iter().zip(seqs))
+            .zip(archived)
+        {
+            let r = r.and_then(|()| {
+                let tracking = range.ok_or(StoreError::WriterGone)?;
+                Ok(Committed {
+                    archive,
+                    tracking,
+                    seq,
+                })
+            });
+            let _ = job.done.send(r);
+        }
+    }
+
+    /// `fsync`s an archive directory, keeping it open for the next batch.
+    fn sync_archive_dir(&mut self, dir: &Path) -> Result<(), StoreError> {
+        if !self.dirs.contains_key(dir) {
+            if self.dirs.len() >= 64 {
+                self.dirs.clear();
+            }
+            let f = File::open(dir).map_err(io_err(dir))?;
+            self.dirs.insert(dir.to_owned(), f);
+        }
+        let r = match self.dirs.get(dir) {
+            Some(f) => f.sync_all(),
+            None => return Err(StoreError::WriterGone),
+        };
+        r.map_err(|e| {
+            self.dirs.remove(dir);
+            io_err(dir)(e)
+        })
+    }
+
+    /// Appends the rows of the batch's messages (those still `Ok`) to their day's logs,
+    /// one write and one `fdatasync` per file; a failure fails that file's messages.
+    fn append_rows(
+        &mut self,
+        batch: &[CommitJob],
+        results: &mut [Result<(), StoreError>],
+    ) -> Vec<Option<LogRange>> {
+        let mut ranges: Vec<Option<LogRange>> = vec![None; batch.len()];
+        // (file name, rows to write, the messages in it)
+        let mut files: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::new();
+        for (i, job) in batch.iter().enumerate() {
+            if results[i].is_err() {
+                continue;
+            }
+            let at = job.record.received_at;
+            let name = Store::tracking_file_name(at, &self.node);
+            let len = match self.day_len(&name, at) {
+                Ok(len) => len,
+                Err(e) => {
+                    results[i] = Err(e);
+                    continue;
+                }
+            };
+            let slot = match files.iter().position(|(n, ..)| *n == name) {
+                Some(p) => p,
+                None => {
+                    files.push((name.clone(), Vec::new(), Vec::new()));
+                    files.len() - 1
+                }
+            };
+            let Some((_, buf, members)) = files.get_mut(slot) else {
+                continue;
+            };
+            let rows = &job.record.tracking;
+            ranges[i] = Some(LogRange {
+                file: self.dir.join(&name),
+                offset: len + buf.len() as u64,
+                len: rows.len() as u64,
+            });
+            for c in rows.chunks() {
+                buf.extend_from_slice(c);
+            }
+            members.push(i);
+        }
+        for (name, buf, members) in files {
+            let path = self.dir.join(&name);
+            let r = match self.open.get_mut(&name) {
+                Some((f, len)) => f
+                    .write_all(&buf)
+                    .and_then(|()| f.sync_data())
+                    .map(|()| *len += buf.len() as u64),
+                None => Err(io::Error::other("the log file was closed")),
+            };
+            if let Err(e) = r {
+                // Reopen next time: the file's state is unknown.
+                self.open.remove(&name);
+                let why = e.to_string();
+                for i in members {
+                    ranges[i] = None;
+                    results[i] = Err(StoreError::Io {
+                        path: path.clone(),
                         source: io::Error::other(why.clone()),
                     });
                 }
-                let seq = self.seal(&job.record, &range, name, now, &mut lines)?;
-                Ok((range, seq))
-            });
-            sealed.push(r);
+            }
         }
-        let refs: Vec<&Lines> = lines.iter().collect();
-        let appended = if refs.is_empty() {
-            Ok(())
-        } else {
-            self.append_chain(&refs)
-        };
-        for (job, r) in batch.into_iter().zip(sealed) {
-            let r = match (&appended, r) {
-                (Err(e), Ok(_)) => Err(StoreError::ChainStopped(e.to_string())),
-                (_, r) => r,
-            };
-            let _ = job.done.send(r);
-        }
+        ranges
     }
 
     /// Seals one message: its decision, archive records, tracking range and journal
@@ -850,40 +988,23 @@ impl Writer {
         Ok(msg.seq())
     }
 
-    fn append(
-        &mut self,
-        name: &str,
-        at: Timestamp,
-        rows: &Rendered,
-    ) -> Result<LogRange, StoreError> {
+    /// The length of a day's log, opening it (with its preamble) when needed; yesterday's
+    /// file and today's stay open.
+    fn day_len(&mut self, name: &str, at: Timestamp) -> Result<u64, StoreError> {
+        if let Some((_, len)) = self.open.get(name) {
+            return Ok(*len);
+        }
         let path = self.dir.join(name);
-        if !self.open.contains_key(name) {
-            let f = self.open_day(&path, at)?;
-            if self.open.len() >= 2 {
-                // Keep yesterday's file and today's; close the oldest.
-                if let Some(oldest) = self.open.keys().min().cloned() {
-                    self.open.remove(&oldest);
-                }
-            }
-            self.open.insert(name.to_owned(), f);
-        }
-        let Some((f, len)) = self.open.get_mut(name) else {
-            return Err(StoreError::WriterGone);
-        };
-        let offset = *len;
-        for c in rows.chunks() {
-            if let Err(e) = f.write_all(c) {
-                self.open.remove(name);
-                return Err(io_err(&path)(e));
+        let f = self.open_day(&path, at)?;
+        if self.open.len() >= 2 {
+            // Keep yesterday's file and today's; close the oldest.
+            if let Some(oldest) = self.open.keys().min().cloned() {
+                self.open.remove(&oldest);
             }
         }
-        let n = rows.len() as u64;
-        *len += n;
-        Ok(LogRange {
-            file: path,
-            offset,
-            len: n,
-        })
+        let len = f.1;
+        self.open.insert(name.to_owned(), f);
+        Ok(len)
     }
 
     /// Opens a day's file for appending: a new one gets the preamble (made durable with
@@ -918,6 +1039,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     use mail_journal::seal::Verifier;
 
@@ -1003,7 +1125,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), "n", &SealConfig::default()).unwrap();
         let c = store
-            .commit(&record(
+            .commit(record(
                 "E1",
                 DAY1,
                 vec![(
@@ -1024,7 +1146,7 @@ mod tests {
         let log = dir.path().join("tracking/MSGTRK20261122-n.LOG");
         assert_eq!(c.tracking.file, log);
         store
-            .commit(&record("E2", DAY1, vec![], "row2\r\n", false))
+            .commit(record("E2", DAY1, vec![], "row2\r\n", false))
             .await
             .unwrap();
         let text = fs::read_to_string(&log).unwrap();
@@ -1033,7 +1155,7 @@ mod tests {
         assert_eq!(&lines[lines.len() - 2..], ["row1", "row2"]);
         // Another day, another file with its own preamble.
         let c = store
-            .commit(&record("E3", DAY2, vec![], "row3\r\n", false))
+            .commit(record("E3", DAY2, vec![], "row3\r\n", false))
             .await
             .unwrap();
         assert!(c.tracking.file.ends_with("MSGTRK20261123-n.LOG"));
@@ -1081,7 +1203,7 @@ mod tests {
             "a/.hidden",
         ] {
             let e = store
-                .commit(&record("E", DAY1, vec![(key, "x")], "r\r\n", false))
+                .commit(record("E", DAY1, vec![(key, "x")], "r\r\n", false))
                 .await
                 .unwrap_err();
             assert!(matches!(e, StoreError::BadKey(_)), "{key}: {e}");
@@ -1098,11 +1220,11 @@ mod tests {
         {
             let store = Store::open(root, "n", &SealConfig::default()).unwrap();
             store
-                .commit(&record("E1", DAY1, vec![(key1, "rec1")], "row1\r\n", true))
+                .commit(record("E1", DAY1, vec![(key1, "rec1")], "row1\r\n", true))
                 .await
                 .unwrap();
             store
-                .commit(&record("E2", DAY1, vec![(key2, "rec2")], "row2\r\n", true))
+                .commit(record("E2", DAY1, vec![(key2, "rec2")], "row2\r\n", true))
                 .await
                 .unwrap();
             // Dropped without `close`: like a kill, the chain does not end on a checkpoint.
@@ -1142,7 +1264,7 @@ mod tests {
         assert!(!archived2.exists());
         // The chain continues, and E2's retry is sealed as a new message.
         store
-            .commit(&record("E2b", DAY1, vec![(key2, "rec2")], "row2\r\n", true))
+            .commit(record("E2b", DAY1, vec![(key2, "rec2")], "row2\r\n", true))
             .await
             .unwrap();
         store.close().await;
@@ -1161,7 +1283,7 @@ mod tests {
         {
             let store = Store::open(root, "n", &SealConfig::default()).unwrap();
             store
-                .commit(&record("E1", DAY1, vec![(key, "rec1")], "row1\r\n", true))
+                .commit(record("E1", DAY1, vec![(key, "rec1")], "row1\r\n", true))
                 .await
                 .unwrap();
         }
@@ -1202,7 +1324,7 @@ mod tests {
                 let key = format!("2026/11/22/s{}/E{i}.eml", i % 4);
                 let row = format!("row-{i},{}\r\n", "x".repeat(i * 7));
                 let c = s
-                    .commit(&record(
+                    .commit(record(
                         &format!("E{i}"),
                         DAY1,
                         vec![(&key, "rec")],
