@@ -169,11 +169,40 @@ fn slow_line(nl: &Newline, window: &[u8], capped: bool) -> Slow {
     Slow::Header { colon }
 }
 
-/// Scans at most `limit` bytes of header block, in one pass: each line's field name is
-/// checked byte by byte up to its colon, and the rest of the line is skipped with one
-/// `memchr` for its end.
-pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
-    let mut out = HeaderScan::default();
+/// Where a header block lies and how it ended, as [`walk`] found it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Block {
+    /// Offset of the first header line: 0, or just after a leading mbox `From ` line.
+    pub header_start: usize,
+    /// Where the header block ends: its last line's line break included, the blank
+    /// separator line excluded.
+    pub header_end: usize,
+    /// Where the body starts (after the blank line), or where the block stopped.
+    pub body_start: usize,
+    /// Whether a blank line separating headers from body was found.
+    pub has_separator: bool,
+    /// The walk stopped at the byte limit before the header block ended.
+    pub truncated: bool,
+}
+
+/// Walks at most `limit` bytes of header block, in one pass, and calls `each` with every
+/// field: its name (white space before the colon removed), its value's range in
+/// `message` — the bytes after the colon up to the next field's first byte, continuation
+/// lines and line breaks included — and whether it has continuation lines. The one walker of the header rules: `decide`'s
+/// [`scan`] and the renderers' field reader both stand on it.
+///
+/// The block is an optional mbox `From ` line (skipped), then field and continuation
+/// lines up to a blank line, a line that is not a header (a field name is printable
+/// ASCII up to its colon, white space allowed before the colon), the end of the data or
+/// the limit. Each field name is checked eight bytes at a time ([`name_len`]) and the
+/// rest of its line skipped with one search for the line's end.
+#[inline(always)]
+pub(crate) fn walk<'a>(
+    message: &'a [u8],
+    limit: usize,
+    mut each: impl FnMut(&'a [u8], Range<usize>, bool),
+) -> Block {
+    let mut out = Block::default();
     let mut pos = 0usize;
     if message.starts_with(b"From ") {
         // The mbox separator line, not a header: skip it (within the limit).
@@ -182,101 +211,149 @@ pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
             Some(n) => pos = n + 1,
             None => {
                 out.truncated = window.len() < message.len();
-                out.body_start = 0;
                 return out;
             }
         }
         out.header_start = pos;
     }
     let nl = Newline::new();
-    // A folded Message-ID whose value starts on a continuation line.
-    let mut id_pending = false;
+    // The field being read: its name and where its value starts.
+    let mut current: Option<(&'a [u8], usize)> = None;
+    let mut folded = false;
     let mut first = true;
-    // The bytes the scan may read, and whether the message goes on beyond them.
+    // The bytes the walk may read, and whether the message goes on beyond them.
     let hdr = message.get(..limit).unwrap_or(message);
     let capped = hdr.len() < message.len();
-    while pos < message.len() {
-        if pos >= limit {
+    // Each line either continues the current field, or ends it: a new field starts, or
+    // the block ends at `stop`. The current field's value is handed on in one place.
+    let end = loop {
+        let mut stop = None;
+        let mut field = None;
+        if pos >= message.len() {
+            stop = Some(pos);
+        } else if pos >= limit {
             out.truncated = true;
-            break;
-        }
-        let window = hdr.get(pos..).unwrap_or_default();
-        let mut fast = true;
-        let colon = match window.first() {
-            Some(b'\n') => {
-                out.has_separator = true;
-                pos += 1;
-                break;
-            }
-            Some(b'\r') if window.get(1) == Some(&b'\n') => {
-                out.has_separator = true;
-                pos += 2;
-                break;
-            }
-            Some(b' ' | b'\t') => {
-                let Ok((end, next)) = line_end(&nl, window, 1, capped) else {
-                    out.truncated = true;
-                    break;
-                };
-                if first {
+            stop = Some(pos);
+        } else {
+            let window = hdr.get(pos..).unwrap_or_default();
+            let mut fast = true;
+            let colon = match window.first() {
+                Some(b'\n') => {
+                    out.has_separator = true;
+                    out.body_start = pos + 1;
+                    None
+                }
+                Some(b'\r') if window.get(1) == Some(&b'\n') => {
+                    out.has_separator = true;
+                    out.body_start = pos + 2;
+                    None
+                }
+                Some(b' ' | b'\t') => match line_end(&nl, window, 1, capped) {
+                    Err(()) => {
+                        out.truncated = true;
+                        None
+                    }
                     // A continuation with nothing to continue: not a header block.
-                    break;
-                }
-                if id_pending {
-                    let v = trim_range(message, pos..pos + end);
-                    if v.start < v.end {
-                        out.message_id = Some(v);
-                        id_pending = false;
+                    Ok(_) if first => None,
+                    Ok((_, next)) => {
+                        folded = true;
+                        pos += next;
+                        continue;
+                    }
+                },
+                _ => {
+                    let i = name_len(window);
+                    if i > 0 && window.get(i) == Some(&b':') {
+                        Some(i)
+                    } else {
+                        fast = false;
+                        match slow_line(&nl, window, capped) {
+                            Slow::Header { colon } => Some(colon),
+                            // A lone CR at the end of the data: the block keeps it.
+                            Slow::Separator { next } => {
+                                out.has_separator = true;
+                                out.body_start = pos + next;
+                                stop = Some(pos + next);
+                                None
+                            }
+                            Slow::Truncated => {
+                                out.truncated = true;
+                                None
+                            }
+                            Slow::End => None,
+                        }
                     }
                 }
-                pos += next;
-                continue;
-            }
-            _ => {
-                let i = name_len(window);
-                if i > 0 && window.get(i) == Some(&b':') {
-                    i
-                } else {
-                    fast = false;
-                    match slow_line(&nl, window, capped) {
-                        Slow::Header { colon } => colon,
-                        Slow::Separator { next } => {
-                            out.has_separator = true;
-                            pos += next;
-                            break;
-                        }
-                        Slow::Truncated => {
-                            out.truncated = true;
-                            break;
-                        }
-                        Slow::End => break,
-                    }
+            };
+            match colon.map(|c| (c, line_end(&nl, window, c + 1, capped))) {
+                Some((colon, Ok((_, next)))) => {
+                    // White space before the colon (obsolete syntax) only on the slow path.
+                    let name = window.get(..colon).unwrap_or_default();
+                    let name = if fast { name } else { name.trim_ascii_end() };
+                    field = Some((name, pos + colon + 1, next));
                 }
-            }
-        };
-        let Ok((end, next)) = line_end(&nl, window, colon + 1, capped) else {
-            out.truncated = true;
-            break;
-        };
-        first = false;
-        id_pending = false;
-        // White space before the colon (obsolete syntax) only on the slow path.
-        let name = window.get(..colon).unwrap_or_default();
-        let name = if fast { name } else { name.trim_ascii_end() };
-        if is_name(name, b"x-ms-journal-report") {
-            out.journal_marker = true;
-        } else if out.message_id.is_none() && is_name(name, MESSAGE_ID) {
-            let v = trim_range(message, pos + colon + 1..pos + end);
-            if v.start < v.end {
-                out.message_id = Some(v);
-            } else {
-                id_pending = true;
+                Some((_, Err(()))) => out.truncated = true,
+                None => {}
             }
         }
-        pos += next;
+        // The current field ends where this line starts (or where the block stops).
+        let at = stop.unwrap_or(pos).min(message.len());
+        if let Some((name, from)) = current.take() {
+            each(name, from..at, folded);
+            folded = false;
+        }
+        match field {
+            Some((name, from, next)) => {
+                first = false;
+                current = Some((name, from));
+                pos += next;
+            }
+            None => break at,
+        }
+    };
+    out.header_end = end;
+    if !out.has_separator {
+        out.body_start = end;
     }
-    out.body_start = pos.min(message.len());
     out
+}
+
+/// The Message-ID rule of [`scan`]: the first line of `value` (the field's own line or a
+/// continuation line) with something on it besides white space, trimmed.
+#[inline]
+fn first_value_line(message: &[u8], value: Range<usize>, folded: bool) -> Option<Range<usize>> {
+    if !folded {
+        let v = trim_range(message, value);
+        return (v.start < v.end).then_some(v);
+    }
+    let bytes = message.get(value.clone()).unwrap_or_default();
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let line = bytes.get(start..).unwrap_or_default();
+    let len = memchr::memchr(b'\n', line).unwrap_or(line.len());
+    let v = trim_range(message, value.start + start..value.start + start + len);
+    (v.start < v.end).then_some(v)
+}
+
+/// Scans at most `limit` bytes of header block ([`walk`]) for what `decide` needs: the
+/// block's bounds, the journal marker and the first Message-ID.
+pub(crate) fn scan(message: &[u8], limit: usize) -> HeaderScan {
+    let mut journal_marker = false;
+    let mut message_id = None;
+    let block = walk(message, limit, |name, value, folded| {
+        if is_name(name, b"x-ms-journal-report") {
+            journal_marker = true;
+        } else if message_id.is_none() && is_name(name, MESSAGE_ID) {
+            message_id = first_value_line(message, value, folded);
+        }
+    });
+    HeaderScan {
+        header_start: block.header_start,
+        body_start: block.body_start,
+        has_separator: block.has_separator,
+        journal_marker,
+        message_id,
+        truncated: block.truncated,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Header facts of the original message.
 //!
-//! The header block is found by the fast scan of `decide` ([`headers::scan`]); its fields
-//! are then walked once, and only those the renderers use (`From`, `To`, `Cc`, `Subject`,
+//! The header block is walked once, by the walker `decide`'s scan uses
+//! ([`headers::walk`]), and only those the renderers use (`From`, `To`, `Cc`, `Subject`,
 //! `Message-ID`) are handed to mail-parser's field parsers — `Received` lines and the
 //! rest are skipped without being parsed. Values borrow from the message where they can.
 //! mail-parser types never leave this module.
@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Address as Parsed, HeaderValue};
 use smallvec::SmallVec;
+
+use crate::headers;
 
 /// One mailbox from an address header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,103 +81,20 @@ fn wanted(name: &[u8]) -> Option<Wanted> {
     name.eq_ignore_ascii_case(full).then_some(w)
 }
 
-/// Walks the header block once, as [`headers::scan`] delimits it (an optional mbox
-/// `From ` line, then field and continuation lines up to a blank line, a line that is
-/// not a header, the end of the data or `limit`), and calls `each` with every field the
-/// renderers read and its value: the bytes after the colon up to and including the last
-/// line break of its continuation lines. Returns where the block lies.
+/// Walks the header block once with the engine's walker ([`headers::walk`], the rules
+/// `decide`'s scan uses), and calls `each` with every field the renderers read and its
+/// value: the bytes after the colon up to and including the last line break of its
+/// continuation lines. Returns where the block lies.
 fn walk<'a>(message: &'a [u8], limit: usize, mut each: impl FnMut(Wanted, &'a [u8])) -> Bounds {
-    let window = message.get(..limit).unwrap_or(message);
-    let mut pos = 0usize;
-    if message.starts_with(b"From ") {
-        match memchr::memchr(b'\n', window) {
-            Some(n) => pos = n + 1,
-            None => return Bounds::default(),
+    let block = headers::walk(message, limit, |name, value, _| {
+        if let Some(w) = wanted(name) {
+            each(w, message.get(value).unwrap_or_default());
         }
-    }
-    let header_start = pos;
-    // The field being read: what it is, and where its value starts.
-    let mut current: Option<(Wanted, usize)> = None;
-    let mut first = true;
-    let mut end = loop {
-        if pos >= message.len() || pos >= limit {
-            break pos;
-        }
-        let rest = window.get(pos..).unwrap_or_default();
-        let (line, next) = match memchr::memchr(b'\n', rest) {
-            Some(n) => (rest.get(..n).unwrap_or_default(), pos + n + 1),
-            // The line runs past the limit.
-            None if window.len() < message.len() => break pos,
-            None => (rest, message.len()),
-        };
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        match line.first() {
-            // The blank line that separates the headers from the body (a lone CR at the
-            // end of the data counts as one, and stays in the block, as the scan has it).
-            None if message.get(next.wrapping_sub(1)) == Some(&b'\n') => break pos,
-            None => break next,
-            Some(b' ' | b'\t') if first => break pos,
-            Some(b' ' | b'\t') => {
-                pos = next;
-                continue;
-            }
-            Some(_) => {}
-        }
-        // The field name: printable ASCII up to the first colon, white space allowed
-        // after it (obsolete syntax). Anything else ends the header block here.
-        let Some(colon) = field_name_end(line) else {
-            break pos;
-        };
-        if let Some((w, from)) = current.take() {
-            each(w, message.get(from..pos).unwrap_or_default());
-        }
-        first = false;
-        current = wanted(line.get(..colon).unwrap_or_default().trim_ascii_end())
-            .map(|w| (w, pos + colon + 1));
-        pos = next;
-    };
-    end = end.min(message.len());
-    if let Some((w, from)) = current {
-        each(w, message.get(from..end).unwrap_or_default());
-    }
+    });
     Bounds {
-        header_start: header_start.min(end),
-        header_end: end,
+        header_start: block.header_start.min(block.header_end),
+        header_end: block.header_end,
     }
-}
-
-/// Where the colon after a valid field name is: a non-empty run of printable ASCII, then
-/// optional white space, then the colon. `None` when the line does not start a field.
-///
-/// The usual name runs straight into its colon: one pass over it, without the white
-/// space bookkeeping, which only a name followed by white space needs.
-fn field_name_end(line: &[u8]) -> Option<usize> {
-    let n = line
-        .iter()
-        .position(|&b| b.wrapping_sub(33) > 126 - 33 || b == b':')
-        .unwrap_or(line.len());
-    match line.get(n) {
-        Some(b':') if n > 0 => Some(n),
-        Some(b' ' | b'\t' | b'\r' | b'\x0c') if n > 0 => field_name_end_spaced(line),
-        _ => None,
-    }
-}
-
-/// [`field_name_end`] for a name followed by white space (obsolete syntax).
-#[cold]
-fn field_name_end_spaced(line: &[u8]) -> Option<usize> {
-    let mut name = 0usize;
-    let mut space = false;
-    for (i, &b) in line.iter().enumerate() {
-        match b {
-            b':' if name > 0 => return Some(i),
-            b':' => return None,
-            b' ' | b'\t' | b'\r' | b'\x0c' => space = true,
-            33..=126 if !space => name += 1,
-            _ => return None,
-        }
-    }
-    None
 }
 
 fn mailboxes<'a>(value: HeaderValue<'a>, out: &mut Mailboxes<'a>) {
@@ -636,16 +555,6 @@ mod tests {
             let full = read_with_full_parse(&m, limit);
             prop_assert_eq!(subject(&m, limit), full.subject.clone());
             prop_assert_eq!(owned(read(&m, limit)), full);
-        }
-
-        /// The one-pass field name rule is the general one (which, in full, is
-        /// `field_name_end_spaced`).
-        #[test]
-        fn field_names_as_the_general_rule_reads_them(
-            line in prop::collection::vec(
-                prop::sample::select(&b"aZ-:  \t\r\x0c\x00\x7f\xc3~!"[..]), 0..12),
-        ) {
-            prop_assert_eq!(field_name_end(&line), field_name_end_spaced(&line));
         }
 
         /// The wanted names, by length and first letter, as by comparing every name.
