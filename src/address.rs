@@ -553,6 +553,16 @@ pub struct DistinguishedName(Arc<str>);
 impl DistinguishedName {
     /// Parses an X.500 distinguished name such as `/o=Org/ou=Site/cn=Recipients/cn=alice`.
     pub fn parse(input: &str) -> Result<Self, AddressError> {
+        if plain_dn(input.as_bytes()) {
+            // The common case, checked in one pass: what the general rules below accept,
+            // with nothing to trim.
+            return Ok(DistinguishedName(Arc::from(input)));
+        }
+        Self::parse_general(input)
+    }
+
+    /// The general rules of [`DistinguishedName::parse`], which also name the fault.
+    fn parse_general(input: &str) -> Result<Self, AddressError> {
         let t = input.trim();
         let bad = |reason| AddressError::Invalid {
             input: input.to_owned(),
@@ -578,6 +588,69 @@ impl DistinguishedName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// States of [`plain_dn`]'s automaton (row numbers of [`DN_STEP`]).
+mod dn_state {
+    /// Refused (absorbing).
+    pub const REJECT: u8 = 0;
+    /// Before the first byte, which must be a `/`.
+    pub const START: u8 = 1;
+    /// In the leading slashes.
+    pub const LEAD: u8 = 2;
+    /// Just after a `/` between parts: a key byte next.
+    pub const KEY_START: u8 = 3;
+    /// In a key.
+    pub const KEY: u8 = 4;
+    /// Just after the `=` that ends a key: a value byte next.
+    pub const VALUE_START: u8 = 5;
+    /// In a value (the only accepting state).
+    pub const VALUE: u8 = 6;
+}
+
+/// The transitions of [`plain_dn`], laid out as [`STEP`]'s: entry `state << 8 | byte`
+/// holds the next state shifted left by eight. Only printable ASCII and the space move
+/// out of [`dn_state::REJECT`]: everything else is for the general rules.
+const DN_STEP: [u16; 8 * 256] = {
+    use dn_state::*;
+    let mut t = [next(REJECT); 8 * 256];
+    let mut b = b' ' as usize;
+    while b < 0x7f {
+        let c = b as u8;
+        let (slash, eq) = (c == b'/', c == b'=');
+        if slash {
+            t[row(START, b)] = next(LEAD);
+            t[row(LEAD, b)] = next(LEAD);
+            t[row(VALUE, b)] = next(KEY_START);
+        } else {
+            if !eq {
+                t[row(LEAD, b)] = next(KEY);
+                t[row(KEY_START, b)] = next(KEY);
+            }
+            t[row(KEY, b)] = next(if eq { VALUE_START } else { KEY });
+            t[row(VALUE_START, b)] = next(VALUE);
+            t[row(VALUE, b)] = next(VALUE);
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The common case of [`DistinguishedName::parse`] in one pass: printable ASCII (spaces
+/// allowed inside) without white space at either end, one or more `/`, then `key=value`
+/// parts with non-empty keys and values, separated by single `/`. `false` means "ask
+/// the general rules".
+#[inline]
+fn plain_dn(s: &[u8]) -> bool {
+    let mut st = next(dn_state::START);
+    for &b in s {
+        st = DN_STEP
+            .get(usize::from(st & 0x700) | usize::from(b))
+            .copied()
+            .unwrap_or(0);
+    }
+    // A value's last byte may be a space, which the general rules would trim first.
+    st == next(dn_state::VALUE) && s.last() != Some(&b' ')
 }
 
 impl PartialEq for DistinguishedName {
@@ -632,26 +705,87 @@ impl ProxyAddress {
     /// Parses `TYPE:value`. The type is case-insensitive except that `SMTP` (upper case)
     /// marks the primary SMTP address.
     pub fn parse(input: &str) -> Result<Self, AddressError> {
+        match plain_proxy_kind(input.as_bytes()) {
+            // The common case: a known type at the very start, nothing to trim.
+            Some((kind, value)) => kind.parse(input.get(value..).unwrap_or_default()),
+            None => Self::parse_general(input),
+        }
+    }
+
+    /// The general rules of [`ProxyAddress::parse`], which also name the fault.
+    fn parse_general(input: &str) -> Result<Self, AddressError> {
         let t = input.trim();
         let (kind, value) = t.split_once(':').ok_or_else(|| AddressError::Invalid {
             input: input.to_owned(),
             reason: "proxy address needs a type prefix (SMTP:, smtp:, X500:, EX:)",
         })?;
-        if kind.eq_ignore_ascii_case("smtp") {
-            Ok(ProxyAddress::Smtp {
-                address: Address::parse(value)?,
+        let kind = if kind.eq_ignore_ascii_case("smtp") {
+            ProxyKind::Smtp {
                 primary: kind == "SMTP",
-            })
+            }
         } else if kind.eq_ignore_ascii_case("x500") {
-            Ok(ProxyAddress::X500(DistinguishedName::parse(value)?))
+            ProxyKind::X500
         } else if kind.eq_ignore_ascii_case("ex") {
-            Ok(ProxyAddress::Ex(DistinguishedName::parse(value)?))
+            ProxyKind::Ex
         } else {
-            Err(AddressError::UnknownProxyType {
+            return Err(AddressError::UnknownProxyType {
                 input: input.to_owned(),
                 kind: kind.to_owned(),
-            })
-        }
+            });
+        };
+        kind.parse(value)
+    }
+}
+
+/// The type of a proxy address, as its prefix names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProxyKind {
+    /// `SMTP:` (primary) or `smtp:` in any other case (secondary).
+    Smtp {
+        /// `SMTP` in upper case.
+        primary: bool,
+    },
+    /// `X500:`, any case.
+    X500,
+    /// `EX:`, any case.
+    Ex,
+}
+
+impl ProxyKind {
+    /// The proxy address of this type with the text after the prefix.
+    fn parse(self, value: &str) -> Result<ProxyAddress, AddressError> {
+        Ok(match self {
+            ProxyKind::Smtp { primary } => ProxyAddress::Smtp {
+                address: Address::parse(value)?,
+                primary,
+            },
+            ProxyKind::X500 => ProxyAddress::X500(DistinguishedName::parse(value)?),
+            ProxyKind::Ex => ProxyAddress::Ex(DistinguishedName::parse(value)?),
+        })
+    }
+}
+
+/// The common case of [`ProxyAddress::parse`]: a known type (`SMTP`, `X500`, `EX` in any
+/// case) and its `:` at the very start, and a printable ASCII last byte, so that neither
+/// end needs trimming; the type and the offset of the value. `None` means "ask the
+/// general rules".
+#[inline]
+fn plain_proxy_kind(s: &[u8]) -> Option<(ProxyKind, usize)> {
+    if !s.last().is_some_and(u8::is_ascii_graphic) {
+        return None;
+    }
+    // Setting bit 5 lower-cases a letter, and maps nothing else onto one. Inputs
+    // shorter than five bytes are never valid `EX:` names' common case: general rules.
+    match *s.get(..5)? {
+        [a, b, c, d, b':'] if [a, b, c, d].map(|x| x | 0x20) == *b"smtp" => Some((
+            ProxyKind::Smtp {
+                primary: [a, b, c, d] == *b"SMTP",
+            },
+            5,
+        )),
+        [a, b'5', b'0', b'0', b':'] if a | 0x20 == b'x' => Some((ProxyKind::X500, 5)),
+        [a, b, b':', ..] if a | 0x20 == b'e' && b | 0x20 == b'x' => Some((ProxyKind::Ex, 3)),
+        _ => None,
     }
 }
 
@@ -820,6 +954,143 @@ mod tests {
         assert_eq!(p.address().unwrap().as_str(), "a@b.example");
         assert_eq!(p.to_string(), "<a@b.example>");
         assert!(ReversePath::parse("<nope>").is_err());
+    }
+
+    /// Characters that matter to distinguished names and proxy addresses: separators,
+    /// white space (ASCII and not), controls (ASCII, DEL, C1) and other non-ASCII.
+    const TRICKY: &str = "[/=:@. a-cA-CxX0-9\t\r\n\u{0}\u{1f}\u{7f}\u{85}\u{a0}\u{2003}\u{3000}é€]";
+
+    /// Up to `n` [`TRICKY`] characters.
+    fn tricky(n: usize) -> proptest::string::RegexGeneratorStrategy<String> {
+        proptest::string::string_regex(&format!("{TRICKY}{{0,{n}}}")).unwrap()
+    }
+
+    /// Texts shaped like distinguished names, most of them well-formed or nearly so.
+    fn dn_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let part = (
+            proptest::sample::select(vec!["/", "//", "/ ", ""]),
+            "[a-zA-Z]{0,3}",
+            proptest::sample::select(vec!["=", "==", "", "= "]),
+            "[a-zA-Z0-9 .=-]{0,8}",
+            proptest::option::of(TRICKY),
+        )
+            .prop_map(|(s, k, e, v, x)| format!("{s}{k}{e}{v}{}", x.unwrap_or_default()));
+        prop_oneof![
+            proptest::collection::vec(part, 0..6).prop_map(|p| p.concat()),
+            tricky(30),
+            "(/[a-z]{1,3}=[A-Za-z0-9 .-]{1,10}){1,6}",
+        ]
+    }
+
+    /// Type prefixes, known ones in several cases and near misses.
+    const PREFIXES: [&str; 26] = [
+        "SMTP:",
+        "smtp:",
+        "Smtp:",
+        "sMTP:",
+        "SMTp:",
+        "X500:",
+        "x500:",
+        "EX:",
+        "ex:",
+        "Ex:",
+        "eX:",
+        " SMTP:",
+        "SMTP :",
+        "\tX500:",
+        "\u{a0}EX:",
+        "FAX:",
+        "X5OO:",
+        "X400:",
+        "S\u{d}TP:",
+        "s\u{4d}tp:",
+        "E\u{18}:",
+        "\u{45}\u{58}:",
+        "SMTP",
+        "X500",
+        "",
+        ":",
+    ];
+
+    proptest::proptest! {
+        /// The one-pass `DistinguishedName::parse` gives exactly what the general rules
+        /// give, errors included, and takes the fast path for every plain name.
+        #[test]
+        fn dn_fast_path_agrees_with_the_general_rules(s in dn_text()) {
+            let fast = format!("{:?}", DistinguishedName::parse(&s));
+            let general = format!("{:?}", DistinguishedName::parse_general(&s));
+            proptest::prop_assert_eq!(&fast, &general);
+            let printable = s.bytes().all(|b| (b' '..0x7f).contains(&b)) && !s.ends_with(' ');
+            if printable && DistinguishedName::parse_general(&s).is_ok() {
+                proptest::prop_assert!(plain_dn(s.as_bytes()), "{:?} not plain", s);
+            }
+        }
+
+        /// The same for `ProxyAddress::parse`, over known and near-miss prefixes and
+        /// SMTP-address-like, name-like and arbitrary values.
+        #[test]
+        fn proxy_fast_path_agrees_with_the_general_rules(
+            prefix in proptest::sample::select(PREFIXES.to_vec()),
+            value in proptest::prop_oneof![
+                dn_text(),
+                "[a-zA-Z0-9.<> ]{0,6}@[a-zA-Z0-9.-]{0,8}",
+                tricky(12),
+            ],
+            end in proptest::option::of(tricky(1)),
+        ) {
+            let s = format!("{prefix}{value}{}", end.unwrap_or_default());
+            let fast = format!("{:?}", ProxyAddress::parse(&s));
+            let general = format!("{:?}", ProxyAddress::parse_general(&s));
+            proptest::prop_assert_eq!(&fast, &general);
+            let known = ["smtp:", "x500:", "ex:"]
+                .iter()
+                .any(|k| s.get(..k.len()).is_some_and(|p| p.eq_ignore_ascii_case(k)));
+            if known && s.len() >= 5 && s.as_bytes().last().is_some_and(u8::is_ascii_graphic) {
+                proptest::prop_assert!(plain_proxy_kind(s.as_bytes()).is_some(), "{:?}", s);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_take_the_common_proxies() {
+        let dn = "/o=Example/ou=HQ/cn=Recipients/cn=user1";
+        assert!(plain_dn(dn.as_bytes()));
+        for (p, kind) in [
+            ("SMTP:user1@example.com", ProxyKind::Smtp { primary: true }),
+            ("smtp:user1@example.com", ProxyKind::Smtp { primary: false }),
+            ("SmTp:user1@example.com", ProxyKind::Smtp { primary: false }),
+            ("X500:/o=Example", ProxyKind::X500),
+            ("x500:/o=Example", ProxyKind::X500),
+            ("eX:/o=Example", ProxyKind::Ex),
+        ] {
+            let (k, at) = plain_proxy_kind(p.as_bytes()).unwrap();
+            assert_eq!((k, &p[..at]), (kind, &p[..p.find(':').unwrap() + 1]));
+        }
+        for p in [
+            " SMTP:a@b.c",
+            "SMTP:a@b.c ",
+            "X5\u{10}0:/o=E",
+            "SMTQ:a@b",
+            "EX:/",
+        ] {
+            assert_eq!(plain_proxy_kind(p.as_bytes()), None, "{p:?}");
+        }
+        for dn in [
+            "/o=E ",
+            "/o=",
+            "/=a",
+            "/a=b//c=d",
+            "/a=b/",
+            "/a",
+            "/a=\u{85}",
+            "/a=é",
+        ] {
+            assert!(!plain_dn(dn.as_bytes()), "{dn:?}");
+        }
+        for dn in ["//a=b", "/a==", "/a b=c d/e=f=g"] {
+            assert!(plain_dn(dn.as_bytes()), "{dn:?}");
+        }
     }
 
     #[test]
