@@ -405,8 +405,8 @@ impl<'a> Tracking<'a> {
 
     /// One CSV row per tracking event (no preamble; see [`csv_preamble`]).
     ///
-    /// The fields that are the same in every row are quoted once, into [`CsvShared`]'s
-    /// segments, and copied per row; only the fields of the event are written (and
+    /// The fields that are the same in every row are quoted once per decision and copied
+    /// into each row; only the fields of the event are written (and
     /// checked for quoting) per row.
     pub fn csv(&self) -> Rendered {
         let shared = CsvShared::new(self);
