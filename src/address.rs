@@ -224,6 +224,20 @@ const fn next(state: u8) -> u16 {
     (state as u16) << 8
 }
 
+/// Runs the automaton `step` (laid out as [`STEP`]) over `s` from `start`: the state it
+/// ends in, one table step per byte.
+#[inline]
+fn run(step: &[u16; 8 * 256], start: u8, s: &[u8]) -> u8 {
+    let mut st = next(start);
+    for &b in s {
+        st = step
+            .get(usize::from(st & 0x700) | usize::from(b))
+            .copied()
+            .unwrap_or(0);
+    }
+    (st >> 8) as u8
+}
+
 /// The transitions of [`plain_address`]: entry `state << 8 | byte` holds the next state,
 /// shifted left by eight (so that the next index is one `|`). Eight rows of 256 so that
 /// any `(entry & 0x700) | byte` is in bounds.
@@ -269,14 +283,7 @@ const STEP: [u16; 8 * 256] = {
 /// over 63 bytes.
 #[inline]
 fn plain_address(s: &[u8]) -> Option<usize> {
-    let mut st = next(state::LOCAL_START);
-    for &b in s {
-        st = STEP
-            .get(usize::from(st & 0x700) | usize::from(b))
-            .copied()
-            .unwrap_or(0);
-    }
-    if st != next(state::LABEL) {
+    if run(&STEP, state::LOCAL_START, s) != state::LABEL {
         return None;
     }
     // Accepted: exactly one `@`, after the local part (a short search: `memchr` would
@@ -642,15 +649,8 @@ const DN_STEP: [u16; 8 * 256] = {
 /// the general rules".
 #[inline]
 fn plain_dn(s: &[u8]) -> bool {
-    let mut st = next(dn_state::START);
-    for &b in s {
-        st = DN_STEP
-            .get(usize::from(st & 0x700) | usize::from(b))
-            .copied()
-            .unwrap_or(0);
-    }
     // A value's last byte may be a space, which the general rules would trim first.
-    st == next(dn_state::VALUE) && s.last() != Some(&b' ')
+    run(&DN_STEP, dn_state::START, s) == dn_state::VALUE && s.last() != Some(&b' ')
 }
 
 impl PartialEq for DistinguishedName {
