@@ -1,8 +1,10 @@
-//! The fast header-block scan used by `decide`.
+//! The header-block walker ([`walk`]) and `decide`'s scan on top of it ([`scan`]).
 //!
-//! It walks the header lines only (never the body), up to a byte limit, and copes with
-//! any bytes: bare LF or CRLF line ends, NUL bytes, 8-bit junk, no separator, no headers.
-//! It finds the end of the header block, the journal marker header and the Message-ID.
+//! The walker holds the header-block rules for the whole crate: `decide` scans with it
+//! and the renderers read their fields with it. It reads the header lines only (never
+//! the body), up to a byte limit, and copes with any bytes: bare LF or CRLF line ends,
+//! NUL bytes, 8-bit junk, no separator, no headers. The scan finds the end of the header
+//! block, the journal marker header and the Message-ID.
 
 use std::ops::Range;
 
@@ -87,18 +89,17 @@ fn trim_range(data: &[u8], mut r: Range<usize>) -> Range<usize> {
 }
 
 /// Where one line of the header block ends, within `window` (the bytes from the line's
-/// first byte up to the scan limit), searching from `from`: `Ok((end, next))` with `end`
-/// the offset of the line's LF (or the end of the data) and `next` the start of the next
-/// line, or `Err(())` when the line runs past the limit (`capped`: the message goes on
-/// beyond the window). A CR before the LF is part of the line here: the values taken
-/// from lines are trimmed of white space, CR included, and only [`slow_line`] needs a
-/// line without it.
+/// first byte up to the scan limit), searching from `from`: `Ok(next)`, the start of the
+/// next line (just after the LF, or the end of the data), or `Err(())` when the line runs
+/// past the limit (`capped`: the message goes on beyond the window). The values taken
+/// from lines are trimmed of white space, CR and LF included; only [`slow_line`] needs
+/// the line without its line break.
 #[inline]
-fn line_end(nl: &Newline, window: &[u8], from: usize, capped: bool) -> Result<(usize, usize), ()> {
+fn line_end(nl: &Newline, window: &[u8], from: usize, capped: bool) -> Result<usize, ()> {
     match window.get(from..).and_then(|w| nl.find(w)) {
-        Some(i) => Ok((from + i, from + i + 1)),
+        Some(i) => Ok(from + i + 1),
         None if capped => Err(()),
-        None => Ok((window.len(), window.len())),
+        None => Ok(window.len()),
     }
 }
 
@@ -147,15 +148,12 @@ enum Slow {
 /// (obsolete syntax).
 #[cold]
 fn slow_line(nl: &Newline, window: &[u8], capped: bool) -> Slow {
-    let Ok((end, next)) = line_end(nl, window, 0, capped) else {
+    let Ok(next) = line_end(nl, window, 0, capped) else {
         return Slow::Truncated;
     };
-    let end = if end > 0 && window.get(end - 1) == Some(&b'\r') {
-        end - 1
-    } else {
-        end
-    };
-    let bytes = window.get(..end).unwrap_or_default();
+    let line = window.get(..next).unwrap_or_default();
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let bytes = line.strip_suffix(b"\r").unwrap_or(line);
     if bytes.is_empty() {
         return Slow::Separator { next };
     }
@@ -255,7 +253,7 @@ pub(crate) fn walk<'a>(
                     }
                     // A continuation with nothing to continue: not a header block.
                     Ok(_) if first => None,
-                    Ok((_, next)) => {
+                    Ok(next) => {
                         folded = true;
                         pos += next;
                         continue;
@@ -286,7 +284,7 @@ pub(crate) fn walk<'a>(
                 }
             };
             match colon.map(|c| (c, line_end(&nl, window, c + 1, capped))) {
-                Some((colon, Ok((_, next)))) => {
+                Some((colon, Ok(next))) => {
                     // White space before the colon (obsolete syntax) only on the slow path.
                     let name = window.get(..colon).unwrap_or_default();
                     let name = if fast { name } else { name.trim_ascii_end() };
