@@ -50,10 +50,8 @@ pub(crate) struct Facts<'a> {
     pub subject: Option<Cow<'a, str>>,
     /// Without its angle brackets.
     pub message_id: Option<Cow<'a, str>>,
-    /// Where the header block lies.
+    /// Where the header block lies ([`Bounds::has_headers`]: whether there is one).
     pub bounds: Bounds,
-    /// Whether a header block was found at all.
-    pub has_headers: bool,
 }
 
 /// The fields the renderers read.
@@ -256,7 +254,6 @@ pub(crate) fn read(message: &[u8], limit: usize) -> Facts<'_> {
         Wanted::To => address_list(value, &mut to),
         Wanted::Cc => address_list(value, &mut cc),
     });
-    facts.has_headers = facts.bounds.has_headers();
     (facts.to, facts.cc) = (to, cc);
     if let Some(v) = from {
         address_list(v, &mut facts.from);
@@ -319,10 +316,9 @@ mod tests {
         let bounds = bounds(message, limit);
         let mut facts = Facts {
             bounds,
-            has_headers: bounds.has_headers(),
             ..Facts::default()
         };
-        if !facts.has_headers {
+        if !facts.bounds.has_headers() {
             return facts;
         }
         // The block with its blank separator line, as the renderers used to parse it.
@@ -369,7 +365,6 @@ mod tests {
             subject: f.subject.map(|s| Cow::Owned(s.into_owned())),
             message_id: f.message_id.map(|s| Cow::Owned(s.into_owned())),
             bounds: f.bounds,
-            has_headers: f.has_headers,
         }
     }
 
@@ -390,9 +385,9 @@ mod tests {
     #[test]
     fn no_headers() {
         let f = read(b"just a body line\r\n", 1 << 20);
-        assert!(!f.has_headers && f.from.is_empty() && f.bounds.header_end == 0);
+        assert!(!f.bounds.has_headers() && f.from.is_empty() && f.bounds.header_end == 0);
         let f = read(b"", 1 << 20);
-        assert!(!f.has_headers);
+        assert!(!f.bounds.has_headers());
     }
 
     #[test]

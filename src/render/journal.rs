@@ -322,7 +322,7 @@ fn recipient_type(
     address: &str,
     envelope_rcpt: &Address,
 ) -> &'static str {
-    if !trusted || !f.has_headers {
+    if !trusted || !f.bounds.has_headers() {
         return "Recipient";
     }
     let rcpt = envelope_rcpt.as_str();
