@@ -402,6 +402,47 @@ fn every_journal_destination_has_a_delivery_address() {
     );
 }
 
+/// The journal-NDR address receives copies too (a per-recipient value that names nothing
+/// falls back to it) and the bounces of every journal copy: a list used as the NDR address
+/// whose member has no delivery address is refused at build, as a journal target's would be.
+/// (Found by the `policy_build` fuzz target.)
+#[test]
+fn every_member_of_the_ndr_address_has_a_delivery_address() {
+    let cfg = |member: EntryConfig| {
+        PolicyConfig::new("example.com")
+            .accepted_domain("example.com")
+            .entry(
+                EntryConfig::distribution_list("NDR-DL", ["ndr-box"])
+                    .proxy("SMTP:ndr@example.com")
+                    .hidden(true),
+            )
+            .entry(member)
+            .entry(EntryConfig::mailbox("carol").proxy("SMTP:carol@example.com"))
+            .connector(
+                ConnectorConfig::new("IMS")
+                    .address_space(AddressSpace::new("*", 1))
+                    .inbound_journal(
+                        JournalSettings::default()
+                            .ndr("NDR-DL")
+                            .recipient_property(PropTag::custom_attribute(10).unwrap()),
+                    ),
+            )
+    };
+    let err = cfg(EntryConfig::public_folder("ndr-box").hidden(true))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "connector \"IMS\" inbound_journal.ndr (InboundJournalNDR): journal copies go to \"ndr-box\", which has no delivery address; give it an SMTP address or a `delivery` address, or set the policy's `delivery_domain`"
+    );
+    // Given an address, the member receives the copies that fall back to the NDR list.
+    cfg(EntryConfig::public_folder("ndr-box")
+        .hidden(true)
+        .delivery("ndr-box@store.example.internal"))
+    .build()
+    .unwrap();
+}
+
 /// Piler's journal-report reader, rule for rule (src/parser.c of jsuto/piler): a report
 /// only with an outer header spelled exactly `X-MS-Journal-Report:`; the first MIME part
 /// is the report; every address on `To` / `Cc` / `Bcc` / `Recipient` lines is indexed,

@@ -94,7 +94,7 @@ impl JournalIndex {
             for d in [Direction::Inbound, Direction::Outbound] {
                 let Some(j) = c.journal(d) else { continue };
                 let ctx = format!("connector {:?} {}", c.name(), journal_key(d, "ndr"));
-                idx.add_ndr(dir, j.ndr, &ctx)?;
+                idx.add_ndr(dir, connectors, j.ndr, &ctx)?;
                 if let Some(t) = j.target {
                     let ctx = format!("connector {:?} {}", c.name(), journal_key(d, "target"));
                     idx.add_target(dir, connectors, t, &ctx)?;
@@ -157,7 +157,12 @@ impl JournalIndex {
                 context: "rules_ndr (the journal rules' NDR address)".into(),
                 value: ndr.to_owned(),
             })?;
-            idx.add_ndr(dir, id, "rules_ndr (the journal rules' NDR address)")?;
+            idx.add_ndr(
+                dir,
+                connectors,
+                id,
+                "rules_ndr (the journal rules' NDR address)",
+            )?;
             idx.rules_ndr = Some(id);
         } else if let Some(r) = cfg.journal_rules.iter().find(|r| r.enabled) {
             return Err(ConfigError::MissingRulesNdr {
@@ -226,7 +231,13 @@ impl JournalIndex {
         Ok(idx)
     }
 
-    fn add_ndr(&mut self, dir: &Directory, id: EntryId, ctx: &str) -> Result<(), ConfigError> {
+    fn add_ndr(
+        &mut self,
+        dir: &Directory,
+        connectors: &[Connector],
+        id: EntryId,
+        ctx: &str,
+    ) -> Result<(), ConfigError> {
         let Some(e) = dir.get(id) else {
             return Ok(());
         };
@@ -250,6 +261,9 @@ impl JournalIndex {
         if !reaches_someone(dir, id, false) {
             return Err(unusable("reaches no local mailbox (an empty list?)"));
         }
+        // Those copies, and the bounces of every journal copy, go to each of its
+        // members, so each must be reachable like a journal target's.
+        check_members(dir, connectors, id, ctx)?;
         self.ndrs.push(id);
         self.roles.push((id, JournalRole::Ndr));
         // A list as the NDR address: its members receive what the engine sends there
@@ -272,24 +286,7 @@ impl JournalIndex {
         target: EntryId,
         ctx: &str,
     ) -> Result<(), ConfigError> {
-        for id in dir.flattened(target) {
-            let Some(e) = dir.get(id) else { continue };
-            if let Some(addr) = e.contact_target() {
-                if route(connectors, addr, None, "") == Route::Unroutable {
-                    return Err(ConfigError::UnroutableTarget {
-                        context: ctx.to_owned(),
-                        address: addr.to_string(),
-                    });
-                }
-            }
-            let local = matches!(e.kind(), EntryKind::Mailbox | EntryKind::PublicFolder);
-            if local && e.delivery_address().is_none() {
-                return Err(ConfigError::Undeliverable {
-                    context: ctx.to_owned(),
-                    entry: e.name().to_owned(),
-                });
-            }
-        }
+        check_members(dir, connectors, target, ctx)?;
         if !reaches_someone(dir, target, true) {
             return Err(ConfigError::EmptyJournalTarget {
                 context: ctx.to_owned(),
@@ -358,6 +355,35 @@ impl JournalIndex {
         v.sort();
         v.into_iter()
     }
+}
+
+/// Checks that everyone `target` expands to can be handed a copy: each contact is routed
+/// by a connector and each mailbox or public folder has a delivery address.
+fn check_members(
+    dir: &Directory,
+    connectors: &[Connector],
+    target: EntryId,
+    ctx: &str,
+) -> Result<(), ConfigError> {
+    for id in dir.flattened(target) {
+        let Some(e) = dir.get(id) else { continue };
+        if let Some(addr) = e.contact_target() {
+            if route(connectors, addr, None, "") == Route::Unroutable {
+                return Err(ConfigError::UnroutableTarget {
+                    context: ctx.to_owned(),
+                    address: addr.to_string(),
+                });
+            }
+        }
+        let local = matches!(e.kind(), EntryKind::Mailbox | EntryKind::PublicFolder);
+        if local && e.delivery_address().is_none() {
+            return Err(ConfigError::Undeliverable {
+                context: ctx.to_owned(),
+                entry: e.name().to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether an entry reaches at least one final destination: a mailbox or public folder,
