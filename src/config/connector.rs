@@ -39,7 +39,12 @@ pub struct JournalSettings {
     pub target: Option<String>,
     /// The journal-NDR address (`InboundJournalNDR`): the envelope sender of the journal
     /// copies, so that their non-delivery reports go there. Mandatory when the direction
-    /// journals at all.
+    /// journals at all. It receives copies too (a per-recipient value that names nothing
+    /// falls back to it), so, like a journal target, everyone it expands to must be
+    /// reachable: each mailbox or public folder needs a delivery address and each contact
+    /// a connector that routes it, or the build fails with
+    /// [`ConfigError::Undeliverable`](crate::ConfigError::Undeliverable) /
+    /// [`ConfigError::UnroutableTarget`](crate::ConfigError::UnroutableTarget).
     pub ndr: Option<String>,
     /// The directory property that names a per-recipient journal target
     /// (`InboundRecipJournalProp`, e.g. `0x80360000` = custom attribute 10).
