@@ -76,10 +76,10 @@ impl Address {
             reason,
         };
         let s = strip_angles(input).ok_or_else(|| bad("unbalanced angle brackets"))?;
-        if let Some((at, hash)) = plain_address(s.as_bytes()) {
+        if let Some((at, hash, upper)) = plain_address(s.as_bytes()) {
             // The common case, checked in one pass: what the general rules below accept
             // with their first, one-pass checks ([`plain_local`], [`plain_domain`]).
-            return Ok(Address::folded_hashed(s, at, hash));
+            return Ok(Address::folded_hashed(s, at, hash, upper));
         }
         if s.is_empty() {
             return Err(bad("empty address"));
@@ -103,14 +103,15 @@ impl Address {
 
     /// One allocation: the text as given, its domain (after `at`) lower-cased in place.
     fn folded(s: &str, at: usize) -> Self {
-        Address::folded_hashed(s, at, folded_hash(s.as_bytes()))
+        Address::folded_hashed(s, at, folded_hash(s.as_bytes()), true)
     }
 
     /// [`Address::folded`] with `hash`, the [`folded_hash`] of `s` (the same as of the
-    /// stored text, since folding the domain first changes nothing the hash sees).
-    fn folded_hashed(s: &str, at: usize, hash: u64) -> Self {
+    /// stored text, since folding the domain first changes nothing the hash sees);
+    /// `upper` false when the domain is known to hold no capital to lower-case.
+    fn folded_hashed(s: &str, at: usize, hash: u64, upper: bool) -> Self {
         let mut text: Arc<str> = Arc::from(s);
-        if let Some(d) = Arc::get_mut(&mut text).and_then(|t| t.get_mut(at + 1..)) {
+        if upper && let Some(d) = Arc::get_mut(&mut text).and_then(|t| t.get_mut(at + 1..)) {
             d.make_ascii_lowercase();
         }
         Address::with_hash(text, at, hash)
@@ -290,19 +291,20 @@ const STEP: [u16; 8 * 256] = {
 /// The common case of [`Address::parse`] in one pass: `local@domain` where
 /// [`plain_local`] accepts the local part and [`plain_domain`] the domain; the offset of
 /// the `@`, which is then the only one (neither part may contain one), and the
-/// [`folded_hash`] of `s`.
+/// [`folded_hash`] of `s`, and whether the domain may have an ASCII capital to lower-case
+/// (true whenever it has one).
 ///
 /// One table step per byte ([`STEP`]); the lengths are checked after: the local part's
 /// by the `@`'s offset, the labels' only when the domain is long enough to hold a label
 /// over 63 bytes.
 #[inline]
-fn plain_address(s: &[u8]) -> Option<(usize, u64)> {
+fn plain_address(s: &[u8]) -> Option<(usize, u64, bool)> {
     if run(&STEP, state::LOCAL_START, s) != state::LABEL {
         return None;
     }
     // Accepted: exactly one `@`, after the local part, found in the hash's pass over
     // the words.
-    let (hash, at) = folded_hash_and_at(s);
+    let (hash, at, upper_end) = folded_hash_and_at(s);
     let at = at?;
     if at > MAX_LOCAL {
         return None;
@@ -311,7 +313,8 @@ fn plain_address(s: &[u8]) -> Option<(usize, u64)> {
     if domain > 63 && !plain_domain(s.get(at + 1..)?) {
         return None;
     }
-    Some((at, hash))
+    // A capital at or after `at + 1` ends its word at or after `at + 2`.
+    Some((at, hash, upper_end > at + 1))
 }
 
 /// The common case of [`validate_local`] in one pass over the bytes: a non-empty ASCII
@@ -927,8 +930,11 @@ mod tests {
         fn plain_address_agrees_with_the_general_rules(
             s in "[a-zA-Z0-9.@!#%+=_{}~\"\\[\\]: -]{0,80}",
         ) {
-            if let Some((at, hash)) = plain_address(s.as_bytes()) {
+            if let Some((at, hash, upper)) = plain_address(s.as_bytes()) {
                 proptest::prop_assert_eq!(general(&s), Some(at));
+                if s[at + 1..].bytes().any(|b| b.is_ascii_uppercase()) {
+                    proptest::prop_assert!(upper);
+                }
                 proptest::prop_assert_eq!(hash, folded_hash(s.as_bytes()));
                 let a = Address::parse(&s).unwrap();
                 let folded = format!("{}@{}", &s[..at], s[at + 1..].to_ascii_lowercase());
