@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::hash::folded_hash;
+use crate::hash::{folded_hash, folded_hash_and_at};
 
 /// Longest accepted local part, in bytes (RFC 5321 §4.5.3.1.1).
 const MAX_LOCAL: usize = 64;
@@ -76,10 +76,10 @@ impl Address {
             reason,
         };
         let s = strip_angles(input).ok_or_else(|| bad("unbalanced angle brackets"))?;
-        if let Some(at) = plain_address(s.as_bytes()) {
+        if let Some((at, hash, upper)) = plain_address(s.as_bytes()) {
             // The common case, checked in one pass: what the general rules below accept
             // with their first, one-pass checks ([`plain_local`], [`plain_domain`]).
-            return Ok(Address::folded(s, at));
+            return Ok(Address::folded_hashed(s, at, hash, upper));
         }
         if s.is_empty() {
             return Err(bad("empty address"));
@@ -103,15 +103,29 @@ impl Address {
 
     /// One allocation: the text as given, its domain (after `at`) lower-cased in place.
     fn folded(s: &str, at: usize) -> Self {
+        Address::folded_hashed(s, at, folded_hash(s.as_bytes()), true)
+    }
+
+    /// [`Address::folded`] with `hash`, the [`folded_hash`] of `s` (the same as of the
+    /// stored text, since folding the domain first changes nothing the hash sees);
+    /// `upper` false when the domain is known to hold no capital to lower-case.
+    fn folded_hashed(s: &str, at: usize, hash: u64, upper: bool) -> Self {
         let mut text: Arc<str> = Arc::from(s);
-        if let Some(d) = Arc::get_mut(&mut text).and_then(|t| t.get_mut(at + 1..)) {
+        if upper && let Some(d) = Arc::get_mut(&mut text).and_then(|t| t.get_mut(at + 1..)) {
             d.make_ascii_lowercase();
         }
-        Address::new(text, at)
+        Address::with_hash(text, at, hash)
     }
 
     fn new(text: Arc<str>, at: usize) -> Self {
-        let hash = (folded_hash(text.as_bytes()) >> 32) as u32;
+        let hash = folded_hash(text.as_bytes());
+        Address::with_hash(text, at, hash)
+    }
+
+    /// The address of `text` split at `at`, with `hash` the [`folded_hash`] of `text`.
+    #[inline]
+    fn with_hash(text: Arc<str>, at: usize, hash: u64) -> Self {
+        let hash = (hash >> 32) as u32;
         Address {
             text,
             // Both parts are bounded (64 + 255 bytes), so the offset fits.
@@ -276,19 +290,22 @@ const STEP: [u16; 8 * 256] = {
 
 /// The common case of [`Address::parse`] in one pass: `local@domain` where
 /// [`plain_local`] accepts the local part and [`plain_domain`] the domain; the offset of
-/// the `@`, which is then the only one (neither part may contain one).
+/// the `@`, which is then the only one (neither part may contain one), and the
+/// [`folded_hash`] of `s`, and whether the domain may have an ASCII capital to lower-case
+/// (true whenever it has one).
 ///
 /// One table step per byte ([`STEP`]); the lengths are checked after: the local part's
 /// by the `@`'s offset, the labels' only when the domain is long enough to hold a label
 /// over 63 bytes.
 #[inline]
-fn plain_address(s: &[u8]) -> Option<usize> {
+fn plain_address(s: &[u8]) -> Option<(usize, u64, bool)> {
     if run(&STEP, state::LOCAL_START, s) != state::LABEL {
         return None;
     }
-    // Accepted: exactly one `@`, after the local part (a short search: `memchr` would
-    // cost more in its call than it saves on a few bytes).
-    let at = s.iter().position(|&b| b == b'@')?;
+    // Accepted: exactly one `@`, after the local part, found in the hash's pass over
+    // the words.
+    let (hash, at, upper_end) = folded_hash_and_at(s);
+    let at = at?;
     if at > MAX_LOCAL {
         return None;
     }
@@ -296,7 +313,8 @@ fn plain_address(s: &[u8]) -> Option<usize> {
     if domain > 63 && !plain_domain(s.get(at + 1..)?) {
         return None;
     }
-    Some(at)
+    // A capital at or after `at + 1` ends its word at or after `at + 2`.
+    Some((at, hash, upper_end > at + 1))
 }
 
 /// The common case of [`validate_local`] in one pass over the bytes: a non-empty ASCII
@@ -912,8 +930,16 @@ mod tests {
         fn plain_address_agrees_with_the_general_rules(
             s in "[a-zA-Z0-9.@!#%+=_{}~\"\\[\\]: -]{0,80}",
         ) {
-            if let Some(at) = plain_address(s.as_bytes()) {
+            if let Some((at, hash, upper)) = plain_address(s.as_bytes()) {
                 proptest::prop_assert_eq!(general(&s), Some(at));
+                if s[at + 1..].bytes().any(|b| b.is_ascii_uppercase()) {
+                    proptest::prop_assert!(upper);
+                }
+                proptest::prop_assert_eq!(hash, folded_hash(s.as_bytes()));
+                let a = Address::parse(&s).unwrap();
+                let folded = format!("{}@{}", &s[..at], s[at + 1..].to_ascii_lowercase());
+                proptest::prop_assert_eq!(a.as_str(), folded.as_str());
+                proptest::prop_assert_eq!(a.hash, (folded_hash(folded.as_bytes()) >> 32) as u32);
             }
             let plain = s.bytes().rposition(|b| b == b'@').is_some_and(|at| {
                 plain_local(&s.as_bytes()[..at]) && plain_domain(&s.as_bytes()[at + 1..])
