@@ -139,6 +139,12 @@ impl Address {
         &self.text
     }
 
+    /// The case-folded hash computed at parse time (equal for equal addresses).
+    #[inline]
+    pub(crate) fn folded_hash(&self) -> u32 {
+        self.hash
+    }
+
     /// The local part (before the last `@`).
     pub fn local_part(&self) -> &str {
         self.text.get(..self.at as usize).unwrap_or_default()

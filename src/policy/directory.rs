@@ -308,6 +308,32 @@ fn name_hash(name: &str) -> u32 {
     (x >> 32) as u32
 }
 
+/// The hash an SMTP address is indexed under: its folded hash mixed once more (the
+/// 32-bit finaliser of MurmurHash3), since the table probes from the low bits.
+#[inline]
+fn address_hash(address: &Address) -> u32 {
+    let mut x = address.folded_hash();
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x85eb_ca6b);
+    x ^= x >> 13;
+    x
+}
+
+/// Whether `proxies` hold the SMTP address `address`.
+#[inline]
+fn has_smtp(proxies: &[ProxyAddress], address: &Address) -> bool {
+    proxies
+        .iter()
+        .any(|p| matches!(p, ProxyAddress::Smtp { address: a, .. } if a == address))
+}
+
+/// Whether `address` leads to entry `e`: one of its SMTP proxies, or its target if it
+/// is a contact (what `by_smtp` indexes).
+#[inline]
+fn owns_smtp(e: &Entry, address: &Address) -> bool {
+    has_smtp(&e.proxies, address) || e.contact_target() == Some(address)
+}
+
 /// Whether `proxies` hold the distinguished name `dn` (as an `X500:` or `EX:` proxy).
 fn has_dn(proxies: &[ProxyAddress], dn: &DistinguishedName) -> bool {
     proxies
@@ -351,7 +377,8 @@ enum Delivery {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Directory {
     pub entries: Vec<Entry>,
-    by_smtp: FxHashMap<Address, EntryId>,
+    /// Entry positions by SMTP address: their SMTP proxies and contacts' targets.
+    by_smtp: IndexTable,
     /// Entry positions by distinguished name (any `X500:` or `EX:` proxy of theirs).
     by_dn: IndexTable,
     /// Entry positions by name (case-insensitive).
@@ -375,7 +402,13 @@ impl Directory {
 
     /// Resolves an SMTP address through SMTP proxies (and contact targets).
     pub(crate) fn by_address(&self, address: &Address) -> Option<EntryId> {
-        self.by_smtp.get(address).copied()
+        self.by_smtp
+            .find(address_hash(address), |j| {
+                self.entries
+                    .get(j as usize)
+                    .is_some_and(|e| owns_smtp(e, address))
+            })
+            .map(|j| self.id(j as usize))
     }
 
     /// The entry whose delivery address (one that is not also an SMTP proxy) this is.
@@ -493,9 +526,9 @@ impl Directory {
         {
             return Ok(Delivery::Primary);
         }
-        match self.by_smtp.get(&address) {
-            Some(&owner) if owner == id => {}
-            Some(&owner) => return Err(duplicate(address.to_string(), owner, id, configs)),
+        match self.by_address(&address) {
+            Some(owner) if owner == id => {}
+            Some(owner) => return Err(duplicate(address.to_string(), owner, id, configs)),
             None => {
                 if let Some(prev) = self.by_delivery.insert(address.clone(), id) {
                     return Err(duplicate(address.to_string(), prev, id, configs));
@@ -552,10 +585,10 @@ impl Directory {
             entries: Vec::with_capacity(configs.len()),
             by_name: IndexTable::with_capacity(configs.len()),
             by_dn: IndexTable::with_capacity(dn),
+            by_smtp: IndexTable::with_capacity(smtp),
             stamp,
             ..Directory::default()
         };
-        dir.by_smtp.reserve(smtp);
         // One shared empty slice for every entry that is not a list.
         let no_flat: Arc<[FlatMember]> = Arc::from(Vec::new());
         let no_leaves: Arc<[Leaf]> = Arc::from(Vec::new());
@@ -600,7 +633,7 @@ impl Directory {
                         address,
                         primary: is_primary,
                     } => {
-                        dir.index_smtp(address, id, configs)?;
+                        dir.index_smtp(address, item, &proxies, configs)?;
                         if *is_primary {
                             if primary.is_some() {
                                 return Err(ConfigError::SecondPrimary {
@@ -642,9 +675,8 @@ impl Directory {
                         context: format!("contact {:?} target", cfg.name),
                         source,
                     })?;
-                    let already_proxy = dir.by_smtp.get(&t) == Some(&id);
-                    if !already_proxy {
-                        dir.index_smtp(&t, id, configs)?;
+                    if !has_smtp(&proxies, &t) {
+                        dir.index_smtp(&t, item, &proxies, configs)?;
                     }
                     extra.address = Some(t);
                     EntryKind::Contact
@@ -798,16 +830,32 @@ impl Directory {
         (leaves, nested)
     }
 
+    /// Indexes `address` for entry `item`, the one being built, whose proxies so far are
+    /// `before` (it is not in `entries` yet).
     fn index_smtp(
         &mut self,
         address: &Address,
-        id: EntryId,
+        item: u32,
+        before: &[ProxyAddress],
         configs: &[EntryConfig],
     ) -> Result<(), ConfigError> {
-        match self.by_smtp.insert(address.clone(), id) {
-            Some(prev) => Err(duplicate(address.to_string(), prev, id, configs)),
-            None => Ok(()),
-        }
+        let entries = &self.entries;
+        let taken = self.by_smtp.insert(address_hash(address), item, |j| {
+            if j == item {
+                has_smtp(before, address)
+            } else {
+                entries
+                    .get(j as usize)
+                    .is_some_and(|e| owns_smtp(e, address))
+            }
+        });
+        taken.map_err(|prev| {
+            let (prev, id) = (
+                EntryId::new(prev, self.stamp),
+                EntryId::new(item, self.stamp),
+            );
+            duplicate(address.to_string(), prev, id, configs)
+        })
     }
 
     pub(crate) fn compile_restrictions(
@@ -1086,6 +1134,59 @@ mod tests {
         ])
         .unwrap_err();
         assert!(matches!(two, ConfigError::SecondPrimary { .. }));
+    }
+
+    #[test]
+    fn the_smtp_index_holds_every_proxy_and_contact_target_once() {
+        let mut entries: Vec<EntryConfig> = (0..3000)
+            .map(|i| {
+                EntryConfig::mailbox(format!("user{i}"))
+                    .proxy(format!("SMTP:user{i}@example.com"))
+                    .proxy(format!("smtp:U{i}@Example.com"))
+            })
+            .collect();
+        entries.push(EntryConfig::contact("partner", "Bob@Partner.example"));
+        // A contact whose target is also one of its own proxies is indexed once.
+        entries.push(
+            EntryConfig::contact("self", "me@partner.example").proxy("SMTP:me@partner.example"),
+        );
+        let d = build(entries.clone()).unwrap();
+        for i in 0..3000 {
+            let id = Some(d.id(i));
+            for a in [format!("user{i}@example.com"), format!("u{i}@EXAMPLE.com")] {
+                assert_eq!(d.by_address(&Address::parse(&a).unwrap()), id, "{a}");
+            }
+        }
+        let by = |a: &str| d.by_address(&Address::parse(a).unwrap());
+        assert_eq!(by("bob@partner.example"), Some(d.id(3000)));
+        assert_eq!(by("me@partner.example"), Some(d.id(3001)));
+        assert_eq!(by("user3000@example.com"), None);
+        // The same address twice on one entry, or a contact's target that is another
+        // entry's proxy: both name the entries.
+        let twice = build(vec![
+            EntryConfig::mailbox("a")
+                .proxy("SMTP:a@example.com")
+                .proxy("smtp:A@example.com"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            twice,
+            ConfigError::DuplicateAddress {
+                address: "A@example.com".into(),
+                first: "a".into(),
+                second: "a".into()
+            }
+        );
+        entries.push(EntryConfig::contact("copycat", "USER7@example.com"));
+        let taken = build(entries).unwrap_err();
+        assert_eq!(
+            taken,
+            ConfigError::DuplicateAddress {
+                address: "USER7@example.com".into(),
+                first: "user7".into(),
+                second: "copycat".into()
+            }
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! A compact hash index of items named by `u32` (directory positions), whose keys live
-//! elsewhere (in the entries): the directory's name and distinguished-name tables.
+//! elsewhere (in the entries): the directory's SMTP-address, name and distinguished-name tables.
 //!
 //! A `HashMap<Arc<str>, EntryId>` costs 24 bytes a bucket, about 50 bytes an entry at a
 //! million entries; this table keeps one word a slot — the key's 32-bit hash and the
