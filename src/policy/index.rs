@@ -8,7 +8,8 @@
 //! reading its key, and lets the table grow without the keys.
 
 /// Open addressing with linear probing over a power-of-two number of slots, at most
-/// seven eighths full.
+/// half full: a miss (an address from outside the directory, as most senders of inbound
+/// mail are) walks about 2.5 slots then, against about 9 at three quarters full.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IndexTable {
     /// `hash << 32 | (item + 1)`; 0 is an empty slot.
@@ -29,10 +30,10 @@ impl IndexTable {
 
     fn reserve(&mut self, additional: usize) {
         let need = self.len.saturating_add(additional);
-        if need.saturating_mul(8) < self.slots.len().saturating_mul(7) {
+        if need.saturating_mul(2) < self.slots.len() {
             return;
         }
-        let size = (need.saturating_mul(8) / 7 + 1).next_power_of_two().max(8);
+        let size = (need.saturating_mul(2) + 1).next_power_of_two().max(8);
         let old = std::mem::replace(&mut self.slots, vec![0; size].into_boxed_slice());
         for slot in old.iter().copied().filter(|&s| s != 0) {
             self.place(slot);
