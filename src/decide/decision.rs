@@ -488,6 +488,9 @@ pub struct Decision {
     pub message_id: Option<Bytes>,
     /// The message size in bytes.
     pub size: usize,
+    /// Where the last Subject header's raw value lies in the message (after the colon,
+    /// continuation lines included): the tracking logs' subject.
+    pub(crate) subject: Option<(u32, u32)>,
     /// The message is the engine's own output (a journal copy, or a DSN to a journal-NDR
     /// mailbox): not journaled or archived again.
     pub journal_exempt: bool,
@@ -511,6 +514,7 @@ impl Decision {
             warnings: Vec::new(),
             message_id: None,
             size,
+            subject: None,
             journal_exempt: false,
             suspected_evasion: false,
         }

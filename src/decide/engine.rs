@@ -725,6 +725,9 @@ impl Policy {
             &mut d.tracking,
         );
         d.message_id = scan.message_id.map(|r| message.slice(r));
+        d.subject = scan
+            .subject
+            .and_then(|r| Some((u32::try_from(r.start).ok()?, u32::try_from(r.end).ok()?)));
         d.journal_exempt = journal_exempt;
         d.suspected_evasion = suspected_evasion;
         d

@@ -144,7 +144,7 @@ fn plain_line(value: &[u8]) -> Option<&str> {
 }
 
 /// An unstructured value (`Subject`) as mail-parser's `parse_unstructured` reads it.
-fn unstructured(value: &[u8]) -> Option<Cow<'_, str>> {
+pub(crate) fn unstructured(value: &[u8]) -> Option<Cow<'_, str>> {
     match plain_line(value) {
         Some("") => None,
         Some(s) => Some(Cow::Borrowed(s)),
@@ -264,7 +264,7 @@ pub(crate) fn read(message: &[u8], limit: usize) -> Facts<'_> {
 }
 
 /// Only the `Subject` of the original (the last one, as mail-parser reads it), for
-/// writers that need nothing else from the header block.
+/// writers that need nothing else from the header block and have no decision of it.
 pub(crate) fn subject(message: &[u8], limit: usize) -> Option<Cow<'_, str>> {
     let mut subject = None;
     walk(message, limit, |field, value| {
@@ -526,6 +526,12 @@ mod tests {
             })
     }
 
+    /// The subject the tracking logs show: the value `decide`'s header scan keeps.
+    fn scanned_subject(m: &[u8], limit: usize) -> Option<Cow<'static, str>> {
+        let r = headers::scan(m, limit).subject?;
+        unstructured(m.get(r)?).map(|s| Cow::Owned(s.into_owned()))
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -549,6 +555,7 @@ mod tests {
             m.extend_from_slice(&junk);
             let full = read_with_full_parse(&m, limit);
             prop_assert_eq!(subject(&m, limit), full.subject.clone());
+            prop_assert_eq!(scanned_subject(&m, limit), full.subject.clone());
             prop_assert_eq!(owned(read(&m, limit)), full);
         }
 
@@ -568,7 +575,9 @@ mod tests {
         /// The same on arbitrary bytes.
         #[test]
         fn agrees_on_arbitrary_bytes(m in prop::collection::vec(any::<u8>(), 0..300)) {
-            prop_assert_eq!(owned(read(&m, 1 << 20)), read_with_full_parse(&m, 1 << 20));
+            let full = read_with_full_parse(&m, 1 << 20);
+            prop_assert_eq!(scanned_subject(&m, 1 << 20), full.subject.clone());
+            prop_assert_eq!(owned(read(&m, 1 << 20)), full);
         }
     }
 }

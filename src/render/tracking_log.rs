@@ -347,6 +347,22 @@ fn original_message_id(decision: &Decision) -> Cow<'_, str> {
 }
 
 /// The envelope sender's address (empty for the null reverse path).
+/// The subject the logs show: the last Subject of the original, where `decide`'s header
+/// scan found it (so the block is not walked again), read as the renderers read it. A
+/// decision for another message than the envelope's is read the long way.
+fn subject<'a>(
+    policy: &Policy,
+    envelope: &'a Envelope,
+    decision: &Decision,
+) -> Option<Cow<'a, str>> {
+    let message = envelope.message();
+    if decision.size != message.len() {
+        return facts::subject(message, policy.limits.max_header_bytes);
+    }
+    let (start, end) = decision.subject?;
+    facts::unstructured(message.get(start as usize..end as usize)?)
+}
+
 fn sender(envelope: &Envelope) -> &str {
     envelope
         .reverse_path()
@@ -393,8 +409,7 @@ impl<'a> Tracking<'a> {
             policy,
             envelope,
             decision,
-            subject: facts::subject(envelope.message(), policy.limits.max_header_bytes)
-                .unwrap_or_default(),
+            subject: subject(policy, envelope, decision).unwrap_or_default(),
             journal_ids: decision
                 .journal_copies
                 .iter()
@@ -890,6 +905,31 @@ mod tests {
             push_decimal(&mut s, n);
             assert_eq!(s, format!("x{n}"));
         }
+    }
+
+    #[test]
+    fn the_subject_is_the_one_decide_found_in_the_envelopes_message() {
+        let p = policy("IMS");
+        let env = |m: &str| {
+            Envelope::builder(Origin::Submitted, "<alice@example.com>")
+                .and_then(|b| b.recipient("carol@example.com"))
+                .unwrap()
+                .message(m.as_bytes().to_vec())
+                .envelope_id("Q-1")
+                .build()
+                .unwrap()
+        };
+        // The last Subject, folded and encoded, as the renderers read it.
+        let a = env("Subject: first\r\nSubject: =?utf-8?q?f=C3=BCr?=\r\n you\r\n\r\nbody\r\n");
+        let d = p.decide(&a);
+        assert_eq!(Tracking::new(&p, &a, &d).subject, "für you");
+        // No Subject at all.
+        let none = env("From: x@example.com\r\n\r\nSubject: in the body\r\n");
+        let d_none = p.decide(&none);
+        assert_eq!(Tracking::new(&p, &none, &d_none).subject, "");
+        // A decision of another message: the envelope's own subject, read the long way.
+        let b = env("Subject: another message\r\n\r\n");
+        assert_eq!(Tracking::new(&p, &b, &d).subject, "another message");
     }
 
     #[test]
