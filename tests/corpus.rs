@@ -109,25 +109,30 @@ fn real_mail_is_journaled_archived_and_rendered_faithfully() {
         let name = path.display();
         // Inbound from the Internet to carol and dave (journaled, Q262122), and alice's
         // submission to the Internet (archived on the archiving connector, Q258557).
-        let inbound =
-            Envelope::builder(Origin::Inbound { connector: ims }, "<bob@partner.example>")
-                .and_then(|b| b.recipient("carol@example.com"))
-                .and_then(|b| b.recipient("dave@example.com"))
+        let envelope = |origin, from, to: [&str; 2], id: String| {
+            to.iter()
+                .try_fold(Envelope::builder(origin, from).unwrap(), |b, r| {
+                    b.recipient(r)
+                })
                 .unwrap()
                 .message(raw.clone())
                 .received_at(common::T0)
-                .envelope_id(format!("corpus-{n}-in"))
+                .envelope_id(id)
                 .build()
-                .unwrap();
-        let outbound = Envelope::builder(Origin::Submitted, "<alice@example.com>")
-            .and_then(|b| b.recipient("bob@partner.example"))
-            .and_then(|b| b.recipient("nobody@example.com"))
-            .unwrap()
-            .message(raw.clone())
-            .received_at(common::T0)
-            .envelope_id(format!("corpus-{n}-out"))
-            .build()
-            .unwrap();
+                .unwrap()
+        };
+        let inbound = envelope(
+            Origin::Inbound { connector: ims },
+            "<bob@partner.example>",
+            ["carol@example.com", "dave@example.com"],
+            format!("corpus-{n}-in"),
+        );
+        let outbound = envelope(
+            Origin::Submitted,
+            "<alice@example.com>",
+            ["bob@partner.example", "nobody@example.com"],
+            format!("corpus-{n}-out"),
+        );
         for (env, journaled, archived) in [(&inbound, true, false), (&outbound, false, true)] {
             let d = policy.decide(env);
             if journaled {
