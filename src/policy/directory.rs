@@ -296,27 +296,9 @@ impl Entry {
 }
 
 /// The hash a name or distinguished name is indexed under: case-insensitive, as they
-/// are compared. [`folded_hash`] is mixed once more (the 64-bit finaliser of
-/// MurmurHash3) before its high half is kept: the table probes from the kept bits, and
-/// with the earlier, Fx-based fold `user0`..`user99999` probed 17 slots an insert
-/// instead of 1.3.
+/// are compared; the high half of [`folded_hash`], as an address keeps it.
 fn name_hash(name: &str) -> u32 {
-    let mut x = folded_hash(name.as_bytes());
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    (x >> 32) as u32
-}
-
-/// The hash an SMTP address is indexed under: its folded hash mixed once more (the
-/// 32-bit finaliser of MurmurHash3), since the table probes from the low bits.
-#[inline]
-fn address_hash(address: &Address) -> u32 {
-    let mut x = address.folded_hash();
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x85eb_ca6b);
-    x ^= x >> 13;
-    x
+    (folded_hash(name.as_bytes()) >> 32) as u32
 }
 
 /// Whether `proxies` hold the SMTP address `address`.
@@ -403,7 +385,7 @@ impl Directory {
     /// Resolves an SMTP address through SMTP proxies (and contact targets).
     pub(crate) fn by_address(&self, address: &Address) -> Option<EntryId> {
         self.by_smtp
-            .find(address_hash(address), |j| {
+            .find(address.folded_hash(), |j| {
                 self.entries
                     .get(j as usize)
                     .is_some_and(|e| owns_smtp(e, address))
@@ -840,7 +822,7 @@ impl Directory {
         configs: &[EntryConfig],
     ) -> Result<(), ConfigError> {
         let entries = &self.entries;
-        let taken = self.by_smtp.insert(address_hash(address), item, |j| {
+        let taken = self.by_smtp.insert(address.folded_hash(), item, |j| {
             if j == item {
                 has_smtp(before, address)
             } else {

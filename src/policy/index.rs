@@ -9,7 +9,8 @@
 
 /// Open addressing with linear probing over a power-of-two number of slots, at most
 /// half full: a miss (an address from outside the directory, as most senders of inbound
-/// mail are) walks about 2.5 slots then, against about 9 at three quarters full.
+/// mail are) walks about 2.5 slots then, against about 9 at three quarters full. The
+/// probe starts where [`home`] puts the hash, so callers pass their hashes as they are.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IndexTable {
     /// `hash << 32 | (item + 1)`; 0 is an empty slot.
@@ -43,7 +44,7 @@ impl IndexTable {
     /// Puts `slot` into the first free slot of its probe sequence.
     fn place(&mut self, slot: u64) {
         let mask = self.slots.len().wrapping_sub(1);
-        let mut i = (slot >> 32) as usize & mask;
+        let mut i = home((slot >> 32) as u32, mask);
         // The table is never full, so the probe ends.
         while let Some(s) = self.slots.get_mut(i) {
             if *s == 0 {
@@ -57,7 +58,7 @@ impl IndexTable {
     /// The first item under `hash` whose key `is_key` accepts.
     pub(crate) fn find(&self, hash: u32, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
         let mask = self.slots.len().wrapping_sub(1);
-        let mut i = hash as usize & mask;
+        let mut i = home(hash, mask);
         loop {
             let s = *self.slots.get(i)?;
             if s == 0 {
@@ -90,6 +91,14 @@ impl IndexTable {
         self.len += 1;
         Ok(())
     }
+}
+
+/// The first slot of `hash`'s probe sequence: the hash multiplied by 2^64 / φ, whose bits
+/// from 32 up depend on every bit of the hash (Fibonacci hashing), so hashes whose low
+/// bits are alike — names differing in a trailing digit — still start apart.
+#[inline]
+fn home(hash: u32, mask: usize) -> usize {
+    (u64::from(hash).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask
 }
 
 #[cfg(test)]
