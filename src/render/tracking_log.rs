@@ -346,7 +346,6 @@ fn original_message_id(decision: &Decision) -> Cow<'_, str> {
         .unwrap_or_default()
 }
 
-/// The envelope sender's address (empty for the null reverse path).
 /// The subject the logs show: the last Subject of the original, where `decide`'s header
 /// scan found it (so the block is not walked again), read as the renderers read it. A
 /// decision for another message than the envelope's is read the long way.
@@ -363,6 +362,7 @@ fn subject<'a>(
     facts::unstructured(message.get(start as usize..end as usize)?)
 }
 
+/// The envelope sender's address (empty for the null reverse path).
 fn sender(envelope: &Envelope) -> &str {
     envelope
         .reverse_path()
