@@ -19,8 +19,25 @@ use mail_journal::*;
 
 const AT: Timestamp = Timestamp::from_unix(1_795_342_500);
 
-/// The `resources/eml` folder of the mail-parser sources this crate builds against.
+/// The `resources/eml` folder of the mail-parser sources this crate builds against:
+/// where `cargo metadata` puts them (for the host platform only, so that it needs no
+/// other platform's packages downloaded), else in Cargo's registry by the version
+/// `Cargo.lock` names.
 fn mail_parser_corpus() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let eml = |manifest_dir: &Path| Some(manifest_dir.join("resources/eml")).filter(|d| d.is_dir());
+    from_metadata(root)
+        .and_then(|m| eml(Path::new(&m).parent()?))
+        .or_else(|| from_registry(root).and_then(|d| eml(&d)))
+}
+
+/// mail-parser's manifest path as `cargo metadata` gives it.
+fn from_metadata(root: &Path) -> Option<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let version = Command::new(rustc).arg("-vV").output().ok()?;
+    let host = String::from_utf8_lossy(&version.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .args([
@@ -28,20 +45,42 @@ fn mail_parser_corpus() -> Option<PathBuf> {
             "--format-version",
             "1",
             "--offline",
-            "--manifest-path",
+            "--filter-platform",
         ])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .arg(host)
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
         .output()
         .ok()?;
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    let manifest = meta["packages"]
-        .as_array()?
-        .iter()
-        .find(|p| p["name"] == "mail-parser")?["manifest_path"]
-        .as_str()?
+    Some(
+        meta["packages"]
+            .as_array()?
+            .iter()
+            .find(|p| p["name"] == "mail-parser")?["manifest_path"]
+            .as_str()?
+            .to_owned(),
+    )
+}
+
+/// mail-parser's sources in Cargo's registry, at the version of `Cargo.lock`.
+fn from_registry(root: &Path) -> Option<PathBuf> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).ok()?;
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"mail-parser\""))?
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))?
+        .trim_end_matches('"')
         .to_owned();
-    let dir = Path::new(&manifest).parent()?.join("resources/eml");
-    dir.is_dir().then_some(dir)
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    std::fs::read_dir(home.join("registry/src"))
+        .ok()?
+        .flatten()
+        .map(|index| index.path().join(format!("mail-parser-{version}")))
+        .find(|d| d.is_dir())
 }
 
 /// Python's `email` test messages, when the interpreter ships its test suite.
