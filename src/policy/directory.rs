@@ -273,20 +273,25 @@ impl Entry {
 
     /// [`Entry::display_address`] written onto `out`.
     pub(crate) fn push_display_address(&self, out: &mut String) {
+        let (prefix, text) = self.display_parts();
+        out.push_str(prefix);
+        out.push_str(text);
+    }
+
+    /// [`Entry::display_address`] as a prefix (`X500:` or none) and the text after it,
+    /// for writers that put it onto something else than a `String`.
+    #[inline]
+    pub(crate) fn display_parts(&self) -> (&'static str, &str) {
         if let Some(a) = self
             .primary_smtp()
             .or(self.contact_target())
             .or(self.delivery_address())
         {
-            out.push_str(a.as_str());
-            return;
+            return ("", a.as_str());
         }
         match self.x500() {
-            Some(dn) => {
-                out.push_str("X500:");
-                out.push_str(dn.as_str());
-            }
-            None => out.push_str(self.name()),
+            Some(dn) => ("X500:", dn.as_str()),
+            None => ("", self.name()),
         }
     }
 

@@ -146,13 +146,14 @@ fn address_header(out: &mut String, name: &str, list: &[Mailbox<'_>]) -> bool {
 }
 
 /// A keyed identifier of one journal copy's report, written onto `out` as 32 hex digits:
-/// the envelope, the copy's NDR sender, the original's length and its first and last 64
+/// the envelope, the copy's NDR sender, the original's length and its first and last 16
 /// bytes (so it changes with any insertion, at a cost independent of the size). The
 /// envelope id already makes it unique; the sample only ties it to the content, so it is
-/// kept short: the keyed hash is most of a report's cost.
+/// kept short: the keyed hash is most of the cost of a report and of a decision's
+/// tracking rows, which name the report's Message-ID.
 fn report_key(out: &mut String, policy: &Policy, envelope: &Envelope, copy: &JournalCopy) {
     let original = envelope.message();
-    let [head, tail] = mime::sample(original, 64);
+    let [head, tail] = mime::sample(original, 16);
     mime::push_keyed_hex(
         out,
         &policy.render_key,
@@ -161,7 +162,6 @@ fn report_key(out: &mut String, policy: &Policy, envelope: &Envelope, copy: &Jou
             envelope.envelope_id().as_bytes(),
             copy.reverse_path.as_str().as_bytes(),
             &envelope.received_at().unix_seconds().to_be_bytes(),
-            &[][..],
             &(original.len() as u64).to_be_bytes(),
             head,
             tail,
@@ -201,10 +201,11 @@ pub(crate) fn journal_message_id(
             .as_ref()
             .map(|m| String::from_utf8_lossy(m).into_owned()),
         _ => {
-            let mut key = String::with_capacity(32);
-            report_key(&mut key, policy, envelope, copy);
-            let mut id = String::with_capacity(48 + policy.organisation.len());
-            push_report_message_id(&mut id, policy, &key);
+            let mut id = String::with_capacity(43 + policy.organisation.len());
+            // The key straight into the id: `push_report_message_id` without a buffer.
+            id.push('<');
+            report_key(&mut id, policy, envelope, copy);
+            push_report_id_domain(&mut id, policy);
             Some(id)
         }
     }
@@ -214,6 +215,11 @@ pub(crate) fn journal_message_id(
 fn push_report_message_id(out: &mut String, policy: &Policy, report_key: &str) {
     out.push('<');
     out.push_str(report_key);
+    push_report_id_domain(out, policy);
+}
+
+/// What follows the key in a report's Message-ID: `.journal@organisation>`.
+fn push_report_id_domain(out: &mut String, policy: &Policy) {
     out.push_str(".journal@");
     out.push_str(&policy.organisation);
     out.push('>');

@@ -72,6 +72,45 @@ pub const CSV_FIELDS: [&str; 30] = [
     "schema-version",
 ];
 
+/// What the log writers write onto: the CSV's rows are bytes (`Vec<u8>`, so that no
+/// piece is checked for UTF-8 on its way in), the other logs `String`s. Only text goes
+/// in (`&str`, ASCII digits, and pieces of text written before), so the bytes stay UTF-8.
+trait Sink {
+    /// Appends `s`.
+    fn put(&mut self, s: &str);
+    /// Appends `b`, which is UTF-8: ASCII digits, or bytes written as text before.
+    fn put_utf8(&mut self, b: &[u8]);
+    /// Appends one ASCII byte.
+    fn put_byte(&mut self, b: u8);
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+    #[inline]
+    fn put_utf8(&mut self, b: &[u8]) {
+        self.extend_from_slice(b);
+    }
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.push(b);
+    }
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+    fn put_utf8(&mut self, b: &[u8]) {
+        self.push_str(&String::from_utf8_lossy(b));
+    }
+    fn put_byte(&mut self, b: u8) {
+        self.push(char::from(b));
+    }
+}
+
 /// `2026-11-22T10:14:03.000Z`.
 fn iso_millis(t: Timestamp) -> String {
     let mut out = String::with_capacity(24);
@@ -80,10 +119,10 @@ fn iso_millis(t: Timestamp) -> String {
 }
 
 /// [`iso_millis`] written onto `out`: the digits into place in a template, one copy.
-fn push_iso_millis(out: &mut String, t: Timestamp) {
+fn push_iso_millis(out: &mut impl Sink, t: Timestamp) {
     let (y, mo, d, h, mi, s) = t.civil();
     if !(0..=9999).contains(&y) {
-        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z");
+        out.put(&format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z"));
         return;
     }
     let y = y as u32;
@@ -102,7 +141,7 @@ fn push_iso_millis(out: &mut String, t: Timestamp) {
             *lo = b'0' + (n % 10) as u8;
         }
     }
-    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
+    out.put_utf8(&b);
 }
 
 /// `n` in decimal, written onto `out` (cleared first).
@@ -113,7 +152,7 @@ fn set_decimal(out: &mut String, n: u64) {
 }
 
 /// `n` in decimal, appended to `out`: two digits a step.
-fn push_decimal(out: &mut String, n: u64) {
+fn push_decimal(out: &mut impl Sink, n: u64) {
     const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -138,15 +177,7 @@ fn push_decimal(out: &mut String, n: u64) {
             *d = b'0' + n as u8;
         }
     }
-    let digits = digits.get(i..).unwrap_or_default();
-    if digits.len() <= 4 {
-        for &d in digits {
-            out.push(char::from(d));
-        }
-    } else {
-        // One copy; cheaper than a push per digit once there are a few of them.
-        out.push_str(std::str::from_utf8(digits).unwrap_or_default());
-    }
+    out.put_utf8(digits.get(i..).unwrap_or_default());
 }
 
 /// The CSV log's preamble, for the top of a new log file.
@@ -214,32 +245,38 @@ fn csv_plain(b: &[u8]) -> bool {
 }
 
 /// `value` as one CSV field onto `out`, as [`csv_field`] writes it.
-fn push_csv(out: &mut String, value: &str) {
+fn push_csv(out: &mut Vec<u8>, value: &str) {
     if csv_plain(value.as_bytes()) {
-        out.push_str(value);
+        out.put(value);
     } else {
-        csv_field(out, value);
+        let mut field = String::with_capacity(value.len() + 2);
+        csv_field(&mut field, value);
+        out.put(&field);
     }
 }
 
 /// What was written onto `out` from `start` on, made one CSV field as [`csv_field`]
 /// writes it: left in place when it is plain (the usual case), rewritten when not.
-fn quote_since(out: &mut String, start: usize) {
-    if csv_plain(out.as_bytes().get(start..).unwrap_or_default()) {
+fn quote_since(out: &mut Vec<u8>, start: usize) {
+    let written = out.get(start..).unwrap_or_default();
+    if csv_plain(written) {
         return;
     }
-    let raw = out.get(start..).map(str::to_owned).unwrap_or_default();
+    // Only text was written (see `Sink`), so this is never lossy.
+    let raw = String::from_utf8_lossy(written).into_owned();
     out.truncate(start);
-    csv_field(out, &raw);
+    push_csv(out, &raw);
 }
 
 /// A party's address written onto `out`: the address, or an entry's display address.
-fn push_party(out: &mut String, policy: &Policy, p: &Party) {
+fn push_party(out: &mut impl Sink, policy: &Policy, p: &Party) {
     match p {
-        Party::Address(a) => out.push_str(a.as_str()),
+        Party::Address(a) => out.put(a.as_str()),
         Party::Entry(id) => {
             if let Some(e) = policy.entry(*id) {
-                e.push_display_address(out);
+                let (prefix, text) = e.display_parts();
+                out.put(prefix);
+                out.put(text);
             }
         }
     }
@@ -254,24 +291,21 @@ fn party(policy: &Policy, p: &Party) -> String {
 /// The final recipients reached through a list, in decision order, `;`-separated onto
 /// `out`; returns how many.
 fn push_expanded_members(
-    out: &mut String,
+    out: &mut impl Sink,
     policy: &Policy,
     decision: &Decision,
     list: EntryId,
 ) -> usize {
     let mut n = 0usize;
-    let mut next = |out: &mut String| {
-        if n > 0 {
-            out.push(';');
-        }
-        n += 1;
-    };
     for d in decision
         .deliveries
         .iter()
         .filter(|d| d.via.lists.contains(&list))
     {
-        next(out);
+        if n > 0 {
+            out.put_byte(b';');
+        }
+        n += 1;
         push_party(out, policy, &Party::Entry(d.entry));
     }
     let external = decision
@@ -280,8 +314,11 @@ fn push_expanded_members(
         .flat_map(|t| t.recipients.iter())
         .filter(|r| r.via.lists.contains(&list));
     for r in external {
-        next(out);
-        out.push_str(r.address.as_str());
+        if n > 0 {
+            out.put_byte(b';');
+        }
+        n += 1;
+        out.put(r.address.as_str());
     }
     n
 }
@@ -426,7 +463,7 @@ impl<'a> Tracking<'a> {
     pub fn csv(&self) -> Rendered {
         let shared = CsvShared::new(self);
         let decision = self.decision;
-        let mut out = String::with_capacity(shared.row_estimate() * decision.tracking.len());
+        let mut out = Vec::with_capacity(shared.row_estimate() * decision.tracking.len());
         for e in &decision.tracking {
             shared.row(&mut out, self, e);
         }
@@ -568,7 +605,7 @@ impl<'a> Tracking<'a> {
 /// The parts of the CSV rows of one decision that are the same in every row, each
 /// quoted once: ranges of one buffer, copied into every row.
 struct CsvShared {
-    buf: String,
+    buf: Vec<u8>,
     /// `date-time` to `source-context`, with the comma before `connector-id`.
     head: Range<usize>,
     /// `internal-message-id,message-id,network-message-id,` for the rows of the original.
@@ -598,20 +635,20 @@ impl CsvShared {
     fn new(t: &Tracking<'_>) -> Self {
         let (policy, envelope, decision) = (t.policy, t.envelope, t.decision);
         let sender = sender(envelope);
-        let mut buf = String::with_capacity(
+        let mut buf = Vec::with_capacity(
             256 + 3 * (t.subject.len() + sender.len()) + policy.organisation().len(),
         );
-        let mark = |buf: &String, from: usize| from..buf.len();
+        let mark = |buf: &Vec<u8>, from: usize| from..buf.len();
 
         push_iso_millis(&mut buf, envelope.received_at());
-        buf.push_str(",,,,");
+        buf.put(",,,,");
         push_csv(&mut buf, policy.organisation());
-        buf.push_str(",,");
+        buf.put(",,");
         let head = mark(&buf, 0);
 
         let at = buf.len();
         push_decimal(&mut buf, fnv1a(&[envelope.envelope_id().as_bytes()]) >> 1);
-        buf.push(',');
+        buf.put_byte(b',');
         let internal = mark(&buf, at);
         let at = buf.len();
         if let Some(m) = &decision.message_id {
@@ -622,40 +659,40 @@ impl CsvShared {
         }
         let message_id = mark(&buf, at);
         let at = buf.len();
-        buf.push(',');
+        buf.put_byte(b',');
         push_csv(&mut buf, envelope.envelope_id());
-        buf.push(',');
+        buf.put_byte(b',');
         let network = mark(&buf, at);
         let ids = internal.start..network.end;
 
         let at = buf.len();
-        buf.push(',');
+        buf.put_byte(b',');
         push_decimal(&mut buf, decision.size as u64);
-        buf.push(',');
+        buf.put_byte(b',');
         let size = mark(&buf, at);
 
         let direction = match decision.traffic {
             Traffic::Inbound => "Incoming",
             _ => "Originating",
         };
-        let tail = |buf: &mut String, info: &str| {
+        let tail = |buf: &mut Vec<u8>, info: &str| {
             let at = buf.len();
-            buf.push_str(",,");
+            buf.put(",,");
             let subject_at = buf.len();
             push_csv(buf, &t.subject);
-            buf.push(',');
+            buf.put_byte(b',');
             push_csv(buf, sender);
-            buf.push(',');
+            buf.put_byte(b',');
             let subject_sender = subject_at..buf.len();
             push_csv(buf, sender);
-            buf.push(',');
-            buf.push_str(info);
+            buf.put_byte(b',');
+            buf.put(info);
             let end_at = buf.len();
-            buf.push(',');
-            buf.push_str(direction);
-            buf.push_str(",,,,,Email,,");
-            buf.push_str(env!("CARGO_PKG_VERSION"));
-            buf.push_str("\r\n");
+            buf.put_byte(b',');
+            buf.put(direction);
+            buf.put(",,,,,Email,,");
+            buf.put(env!("CARGO_PKG_VERSION"));
+            buf.put("\r\n");
             (at..buf.len(), subject_sender, end_at..buf.len())
         };
         let (tail_other, subject_sender, end) = tail(&mut buf, "");
@@ -678,7 +715,7 @@ impl CsvShared {
         }
     }
 
-    fn get(&self, r: &Range<usize>) -> &str {
+    fn get(&self, r: &Range<usize>) -> &[u8] {
         self.buf.get(r.clone()).unwrap_or_default()
     }
 
@@ -692,23 +729,23 @@ impl CsvShared {
     }
 
     /// The row of one event onto `out`.
-    fn row(&self, out: &mut String, t: &Tracking<'_>, e: &TrackingEvent) {
+    fn row(&self, out: &mut Vec<u8>, t: &Tracking<'_>, e: &TrackingEvent) {
         let (policy, decision) = (t.policy, t.decision);
-        out.push_str(self.get(&self.head));
+        out.put_utf8(self.get(&self.head));
         if let Some(c) = e.connector.and_then(|id| policy.connector(id)) {
             push_csv(out, c.name());
         }
-        out.push_str(csv_kind_fields(e.kind));
+        out.put(csv_kind_fields(e.kind));
         // A journal copy is a message of its own: its Message-ID, its NDR sender as the
         // return path, and the original's Message-ID as the reference that links them.
         let copy = t.journal_copy(e);
         match copy {
             Some((_, id)) => {
-                out.push_str(self.get(&self.internal));
+                out.put_utf8(self.get(&self.internal));
                 push_csv(out, id);
-                out.push_str(self.get(&self.network));
+                out.put_utf8(self.get(&self.network));
             }
-            None => out.push_str(self.get(&self.ids)),
+            None => out.put_utf8(self.get(&self.ids)),
         }
         let at = out.len();
         // As Exchange logs it: the members reached through a list, the list related.
@@ -721,7 +758,7 @@ impl CsvShared {
             None => {
                 for (i, p) in e.recipients.iter().enumerate() {
                     if i > 0 {
-                        out.push(';');
+                        out.put_byte(b';');
                     }
                     push_party(out, policy, p);
                 }
@@ -729,19 +766,19 @@ impl CsvShared {
             }
         };
         quote_since(out, at);
-        out.push(',');
+        out.put_byte(b',');
         if let Some((code, st)) = e.status {
             push_decimal(out, u64::from(code));
-            out.push(' ');
+            out.put_byte(b' ');
             push_decimal(out, u64::from(st.class));
-            out.push('.');
+            out.put_byte(b'.');
             push_decimal(out, u64::from(st.subject));
-            out.push('.');
+            out.put_byte(b'.');
             push_decimal(out, u64::from(st.detail));
         }
-        out.push_str(self.get(&self.size));
+        out.put_utf8(self.get(&self.size));
         push_decimal(out, n as u64);
-        out.push(',');
+        out.put_byte(b',');
         let at = out.len();
         match list {
             Some((list, _)) => push_party(out, policy, list),
@@ -754,17 +791,17 @@ impl CsvShared {
         quote_since(out, at);
         match copy {
             Some((j, _)) => {
-                out.push(',');
-                out.push_str(self.get(&self.message_id));
-                out.push(',');
-                out.push_str(self.get(&self.subject_sender));
+                out.put_byte(b',');
+                out.put_utf8(self.get(&self.message_id));
+                out.put_byte(b',');
+                out.put_utf8(self.get(&self.subject_sender));
                 push_csv(out, j.reverse_path.as_str());
-                out.push(',');
-                out.push_str(info(decision, e));
-                out.push_str(self.get(&self.end));
+                out.put_byte(b',');
+                out.put(info(decision, e));
+                out.put_utf8(self.get(&self.end));
             }
-            None if is_receipt(e.kind) => out.push_str(self.get(&self.receipt_tail)),
-            None => out.push_str(self.get(&self.tail)),
+            None if is_receipt(e.kind) => out.put_utf8(self.get(&self.receipt_tail)),
+            None => out.put_utf8(self.get(&self.tail)),
         }
     }
 }
@@ -1063,13 +1100,13 @@ mod tests {
         fn fast_quoting_agrees_with_csv_field(prefix in text(), value in text()) {
             let mut reference = prefix.clone();
             csv_field(&mut reference, &value);
-            let mut fast = prefix.clone();
+            let mut fast = prefix.clone().into_bytes();
             push_csv(&mut fast, &value);
-            prop_assert_eq!(&fast, &reference);
-            let mut since = prefix.clone();
-            since.push_str(&value);
+            prop_assert_eq!(String::from_utf8(fast).unwrap(), reference.clone());
+            let mut since = prefix.clone().into_bytes();
+            since.put(&value);
             quote_since(&mut since, prefix.len());
-            prop_assert_eq!(&since, &reference);
+            prop_assert_eq!(String::from_utf8(since).unwrap(), reference);
         }
 
         /// The rows written from the shared segments are byte for byte the rows of the
