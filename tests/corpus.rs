@@ -1,6 +1,7 @@
 //! Real mail through the whole engine: every message of mail-parser's own test corpus
-//! (RFC examples, third-party samples, malformed mail; found through `cargo metadata`,
-//! since the crate's sources are on the machine whenever this crate builds) and of
+//! (RFC examples, third-party samples, malformed mail; found through `cargo metadata`
+//! or, failing that, in Cargo's registry at `Cargo.lock`'s version, since the crate's
+//! sources are on the machine whenever this crate builds) and of
 //! Python's `email` test data (where the interpreter ships it) is decided inbound and
 //! outbound under the demo policy and rendered by every renderer. Nothing may panic;
 //! every message must be journaled and archived where the policy says so, with the

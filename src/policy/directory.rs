@@ -279,7 +279,7 @@ impl Entry {
     }
 
     /// [`Entry::display_address`] as a prefix (`X500:` or none) and the text after it,
-    /// for writers that put it onto something else than a `String`.
+    /// for writers that put it onto something other than a `String`.
     #[inline]
     pub(crate) fn display_parts(&self) -> (&'static str, &str) {
         if let Some(a) = self

@@ -313,11 +313,12 @@ mod tests {
     /// The facts as a full mail-parser header parse of the whole block gives them: the
     /// reference the targeted read must agree with.
     ///
-    /// The fields the read does not compare, whose values hold dates (`Date`,
-    /// `Resent-Date`, `Received`), are parsed as raw text: mail-parser 0.11's date parser
-    /// runs on into the next field when a date with trailing junk ends in a bare LF
-    /// (`Date: Sun, 22 Nov 2026 10:00:00 +0000a@\n` swallows the `Subject` after it), and
-    /// that is not what the read is held to.
+    /// Only the fields the read is compared on are parsed as mail-parser parses them;
+    /// every other field is read as raw text, and those whose values hold dates (`Date`,
+    /// `Resent-Date`, `Received`) are named so, since mail-parser 0.11's date parser runs
+    /// on into the next field: a letter where it reads the zone takes the next two bytes,
+    /// line break included (`Date: Sun, 22 Nov 2026 10:00:00 +0000a@` followed by a bare
+    /// LF swallows the `Subject` after it). That is not what the read is held to.
     pub(crate) fn read_with_full_parse(message: &[u8], limit: usize) -> Facts<'static> {
         let bounds = bounds(message, limit);
         let mut facts = Facts {
@@ -333,7 +334,8 @@ mod tests {
             .get(bounds.header_start..scan.body_start)
             .unwrap_or_default();
         // Once one field's parser is named, mail-parser parses only the named ones (the
-        // rest raw): name what `MessageParser::new()` would use for the compared ones.
+        // rest raw): name what `MessageParser::new()` would use for the compared ones, and
+        // the date-holding ones as raw, so that no later default parses them again.
         let parser = MessageParser::new()
             .with_mime_headers()
             .with_address_headers()

@@ -301,8 +301,9 @@ pub(crate) fn keyed_hex(key: &[u8; 16], parts: &[&[u8]]) -> String {
 ///
 /// The parts and their lengths go to SipHash in one stream through a stack buffer (a
 /// `write` per part cost more in the hasher's tail handling than the hashing itself);
-/// SipHash depends only on the bytes streamed, so the digest is the one of a `write_usize`
-/// and a `write` per part.
+/// SipHash depends only on the bytes streamed, so the digest is the one of each part's
+/// length as eight little-endian bytes, then the part, streamed a `write` each — the same
+/// on every platform.
 pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut h = SipHasher24::new_with_key(key);
@@ -314,7 +315,7 @@ pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) 
         batch.put_len(&mut h, p.len());
         batch.put(&mut h, p);
     }
-    h.write(batch.buf.get(..batch.len).unwrap_or_default());
+    batch.flush(&mut h);
     let digest = u128::from_le_bytes(h.finish128().as_bytes());
     let mut hex = [0u8; 32];
     for (i, d) in hex.iter_mut().enumerate() {
@@ -335,11 +336,16 @@ struct Batch {
 }
 
 impl Batch {
+    /// Hands what is gathered to the hasher and empties the buffer.
+    fn flush(&mut self, h: &mut SipHasher24) {
+        h.write(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
+
     /// A part's length, as the stream has it: eight bytes (little-endian), one store.
     fn put_len(&mut self, h: &mut SipHasher24, n: usize) {
         if self.len + 8 > BATCH {
-            h.write(self.buf.get(..self.len).unwrap_or_default());
-            self.len = 0;
+            self.flush(h);
         }
         if let Some(room) = self.buf.get_mut(self.len..self.len + 8) {
             room.copy_from_slice(&(n as u64).to_le_bytes());
@@ -349,8 +355,7 @@ impl Batch {
 
     fn put(&mut self, h: &mut SipHasher24, bytes: &[u8]) {
         if self.len + bytes.len() > self.buf.len() {
-            h.write(self.buf.get(..self.len).unwrap_or_default());
-            self.len = 0;
+            self.flush(h);
         }
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(room) => {
@@ -378,7 +383,8 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        /// The batched stream gives the digest of a `write_usize` and a `write` per part.
+        /// The batched stream gives the digest of each part's length (eight bytes,
+        /// little-endian) and the part, a `write` each.
         #[test]
         fn keyed_hex_is_the_digest_of_each_part_and_its_length(
             parts in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..6),
@@ -387,7 +393,7 @@ mod tests {
             let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
             let mut h = SipHasher24::new_with_key(&key);
             for p in &parts {
-                h.write_usize(p.len());
+                h.write(&(p.len() as u64).to_le_bytes());
                 h.write(p);
             }
             let expected: String =
@@ -456,7 +462,7 @@ mod tests {
         }
         let mut h = SipHasher24::new_with_key(&[7; 16]);
         for p in [&b"a"[..], b"bc"] {
-            h.write_usize(p.len());
+            h.write(&(p.len() as u64).to_le_bytes());
             h.write(p);
         }
         let reference: String = h

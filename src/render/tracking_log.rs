@@ -249,10 +249,16 @@ fn push_csv(out: &mut Vec<u8>, value: &str) {
     if csv_plain(value.as_bytes()) {
         out.put(value);
     } else {
-        let mut field = String::with_capacity(value.len() + 2);
-        csv_field(&mut field, value);
-        out.put(&field);
+        push_quoted(out, value);
     }
+}
+
+/// `value`, which is not plain, as one CSV field onto `out` ([`csv_field`]).
+#[cold]
+fn push_quoted(out: &mut Vec<u8>, value: &str) {
+    let mut field = String::with_capacity(value.len() + 2);
+    csv_field(&mut field, value);
+    out.put(&field);
 }
 
 /// What was written onto `out` from `start` on, made one CSV field as [`csv_field`]
@@ -265,7 +271,7 @@ fn quote_since(out: &mut Vec<u8>, start: usize) {
     // Only text was written (see `Sink`), so this is never lossy.
     let raw = String::from_utf8_lossy(written).into_owned();
     out.truncate(start);
-    push_csv(out, &raw);
+    push_quoted(out, &raw);
 }
 
 /// A party's address written onto `out`: the address, or an entry's display address.
@@ -302,10 +308,7 @@ fn push_expanded_members(
         .iter()
         .filter(|d| d.via.lists.contains(&list))
     {
-        if n > 0 {
-            out.put_byte(b';');
-        }
-        n += 1;
+        next_member(out, &mut n);
         push_party(out, policy, &Party::Entry(d.entry));
     }
     let external = decision
@@ -314,13 +317,18 @@ fn push_expanded_members(
         .flat_map(|t| t.recipients.iter())
         .filter(|r| r.via.lists.contains(&list));
     for r in external {
-        if n > 0 {
-            out.put_byte(b';');
-        }
-        n += 1;
+        next_member(out, &mut n);
         out.put(r.address.as_str());
     }
     n
+}
+
+/// Before the member after `n` of them: the `;` between members; counts it.
+fn next_member(out: &mut impl Sink, n: &mut usize) {
+    if *n > 0 {
+        out.put_byte(b';');
+    }
+    *n += 1;
 }
 
 fn names(kind: EventKind) -> (&'static str, &'static str, u32) {
