@@ -323,6 +323,44 @@ fn push_expanded_members(
     n
 }
 
+/// The list an `EXPAND` event logs (its first recipient, an entry): as Exchange logs it,
+/// the row names the members reached through the list, and the list as related.
+fn expanded_list(e: &TrackingEvent) -> Option<(&Party, EntryId)> {
+    match (e.kind, e.recipients.first()) {
+        (EventKind::Expand, Some(list @ Party::Entry(id))) => Some((list, *id)),
+        _ => None,
+    }
+}
+
+/// An event's `recipient-address` field (unquoted), `;`-separated onto `out`: its
+/// recipients, or for a list expansion the members reached through the list. Returns
+/// the `recipient-count`.
+fn push_recipients(
+    out: &mut impl Sink,
+    policy: &Policy,
+    decision: &Decision,
+    e: &TrackingEvent,
+) -> usize {
+    if let Some((_, id)) = expanded_list(e) {
+        return push_expanded_members(out, policy, decision, id);
+    }
+    let mut n = 0;
+    for p in &e.recipients {
+        next_member(out, &mut n);
+        push_party(out, policy, p);
+    }
+    n
+}
+
+/// An event's `related-recipient-address`: the list of an expansion, else the event's
+/// related party.
+fn related_party(e: &TrackingEvent) -> Option<&Party> {
+    match expanded_list(e) {
+        Some((list, _)) => Some(list),
+        None => e.related.as_ref(),
+    }
+}
+
 /// Before the member after `n` of them: the `;` between members; counts it.
 fn next_member(out: &mut impl Sink, n: &mut usize) {
     if *n > 0 {
@@ -537,26 +575,10 @@ impl<'a> Tracking<'a> {
             let (event, source, _) = names(e.kind);
             rcpts.clear();
             related.clear();
-            let n = match (e.kind, e.recipients.first()) {
-                // As Exchange logs it: the members reached through the list, the list
-                // related.
-                (EventKind::Expand, Some(list @ Party::Entry(id))) => {
-                    push_party(&mut related, policy, list);
-                    push_expanded_members(&mut rcpts, policy, decision, *id)
-                }
-                _ => {
-                    for (i, p) in e.recipients.iter().enumerate() {
-                        if i > 0 {
-                            rcpts.push(';');
-                        }
-                        push_party(&mut rcpts, policy, p);
-                    }
-                    if let Some(p) = &e.related {
-                        push_party(&mut related, policy, p);
-                    }
-                    e.recipients.len()
-                }
-            };
+            let n = push_recipients(&mut rcpts, policy, decision, e);
+            if let Some(p) = related_party(e) {
+                push_party(&mut related, policy, p);
+            }
             // A journal copy is a message of its own: its Message-ID, its NDR sender as
             // the return path, and the original's Message-ID as the reference that links
             // them.
@@ -756,23 +778,7 @@ impl CsvShared {
             None => out.put_utf8(self.get(&self.ids)),
         }
         let at = out.len();
-        // As Exchange logs it: the members reached through a list, the list related.
-        let list = match (e.kind, e.recipients.first()) {
-            (EventKind::Expand, Some(list @ Party::Entry(id))) => Some((list, *id)),
-            _ => None,
-        };
-        let n = match list {
-            Some((_, id)) => push_expanded_members(out, policy, decision, id),
-            None => {
-                for (i, p) in e.recipients.iter().enumerate() {
-                    if i > 0 {
-                        out.put_byte(b';');
-                    }
-                    push_party(out, policy, p);
-                }
-                e.recipients.len()
-            }
-        };
+        let n = push_recipients(out, policy, decision, e);
         quote_since(out, at);
         out.put_byte(b',');
         if let Some((code, st)) = e.status {
@@ -788,13 +794,8 @@ impl CsvShared {
         push_decimal(out, n as u64);
         out.put_byte(b',');
         let at = out.len();
-        match list {
-            Some((list, _)) => push_party(out, policy, list),
-            None => {
-                if let Some(p) = &e.related {
-                    push_party(out, policy, p);
-                }
-            }
+        if let Some(p) = related_party(e) {
+            push_party(out, policy, p);
         }
         quote_since(out, at);
         match copy {
