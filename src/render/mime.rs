@@ -312,16 +312,14 @@ pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) 
         len: 0,
     };
     for p in parts {
-        batch.put_len(&mut h, p.len());
+        batch.put(&mut h, &(p.len() as u64).to_le_bytes());
         batch.put(&mut h, p);
     }
     batch.flush(&mut h);
-    let digest = u128::from_le_bytes(h.finish128().as_bytes());
     let mut hex = [0u8; 32];
-    for (i, d) in hex.iter_mut().enumerate() {
-        // The digest's bytes in order, high nibble first.
-        let nibble = (digest >> (8 * (i / 2) + 4 * (1 - i % 2))) as usize & 15;
-        *d = HEX.get(nibble).copied().unwrap_or(b'0');
+    for (pair, b) in hex.chunks_exact_mut(2).zip(h.finish128().as_bytes()) {
+        let digit = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+        pair.copy_from_slice(&[digit(b >> 4), digit(b)]);
     }
     out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }
@@ -340,17 +338,6 @@ impl Batch {
     fn flush(&mut self, h: &mut SipHasher24) {
         h.write(self.buf.get(..self.len).unwrap_or_default());
         self.len = 0;
-    }
-
-    /// A part's length, as the stream has it: eight bytes (little-endian), one store.
-    fn put_len(&mut self, h: &mut SipHasher24, n: usize) {
-        if self.len + 8 > BATCH {
-            self.flush(h);
-        }
-        if let Some(room) = self.buf.get_mut(self.len..self.len + 8) {
-            room.copy_from_slice(&(n as u64).to_le_bytes());
-            self.len += 8;
-        }
     }
 
     fn put(&mut self, h: &mut SipHasher24, bytes: &[u8]) {
