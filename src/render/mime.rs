@@ -302,8 +302,10 @@ pub(crate) fn keyed_hex(key: &[u8; 16], parts: &[&[u8]]) -> String {
 /// The parts and their lengths go to SipHash in one stream through a stack buffer (a
 /// `write` per part cost more in the hasher's tail handling than the hashing itself);
 /// SipHash depends only on the bytes streamed, so the digest is the one of each part's
-/// length as eight little-endian bytes, then the part, streamed a `write` each — the same
-/// on every platform.
+/// length ([`leb128`]), then the part, streamed a `write` each — the same on every
+/// platform. The lengths make the stream name its parts unambiguously; as LEB128 they
+/// are one byte each for parts under 128 bytes, which is most of what is hashed fewer
+/// bytes than eight-byte lengths were.
 pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut h = SipHasher24::new_with_key(key);
@@ -312,7 +314,7 @@ pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) 
         len: 0,
     };
     for p in parts {
-        batch.put(&mut h, &(p.len() as u64).to_le_bytes());
+        batch.put_len(&mut h, p.len());
         batch.put(&mut h, p);
     }
     batch.flush(&mut h);
@@ -322,6 +324,25 @@ pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) 
         pair.copy_from_slice(&[digit(b >> 4), digit(b)]);
     }
     out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+}
+
+/// `n` as unsigned LEB128 (seven bits a byte, low bits first, the high bit set on every
+/// byte but the last): the bytes and how many of them are used. Prefix-free, so lengths
+/// written this way before their parts never run into each other.
+#[inline]
+pub(crate) fn leb128(mut n: u64) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut used = 0;
+    for b in &mut out {
+        used += 1;
+        if n < 0x80 {
+            *b = n as u8;
+            break;
+        }
+        *b = (n as u8) | 0x80;
+        n >>= 7;
+    }
+    (out, used)
 }
 
 /// The room of a [`Batch`]: the parts of a report's key (about 150 bytes) fit in one.
@@ -338,6 +359,23 @@ impl Batch {
     fn flush(&mut self, h: &mut SipHasher24) {
         h.write(self.buf.get(..self.len).unwrap_or_default());
         self.len = 0;
+    }
+
+    /// A part's length, as [`leb128`]: one byte stored in place for the common short part.
+    #[inline]
+    fn put_len(&mut self, h: &mut SipHasher24, len: usize) {
+        if len < 0x80 {
+            if self.len == BATCH {
+                self.flush(h);
+            }
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = len as u8;
+                self.len += 1;
+                return;
+            }
+        }
+        let (bytes, n) = leb128(len as u64);
+        self.put(h, bytes.get(..n).unwrap_or_default());
     }
 
     fn put(&mut self, h: &mut SipHasher24, bytes: &[u8]) {
@@ -369,9 +407,66 @@ pub(crate) fn sample(message: &[u8], each: usize) -> [&[u8]; 2] {
 mod tests {
     use super::*;
 
+    /// LEB128 as its definition reads: the low seven bits, with the high bit set when
+    /// more follow.
+    fn leb128_reference(n: u64) -> Vec<u8> {
+        let mut out = vec![(n & 0x7f) as u8];
+        let mut rest = n >> 7;
+        while rest != 0 {
+            if let Some(last) = out.last_mut() {
+                *last |= 0x80;
+            }
+            out.push((rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        out
+    }
+
+    #[test]
+    fn leb128_values() {
+        for (n, bytes) in [
+            (0u64, &[0u8][..]),
+            (1, &[1]),
+            (127, &[0x7f]),
+            (128, &[0x80, 1]),
+            (300, &[0xac, 2]),
+            (16_383, &[0xff, 0x7f]),
+            (16_384, &[0x80, 0x80, 1]),
+        ] {
+            let (b, len) = leb128(n);
+            assert_eq!(b.get(..len), Some(bytes), "{n}");
+        }
+        let (b, len) = leb128(u64::MAX);
+        assert_eq!(len, 10);
+        assert_eq!(b.get(9), Some(&1));
+    }
+
     proptest::proptest! {
-        /// The batched stream gives the digest of each part's length (eight bytes,
-        /// little-endian) and the part, a `write` each.
+        /// Any length, as the definition writes it; and it reads back from the front of
+        /// a longer stream (prefix-free).
+        #[test]
+        fn leb128_is_the_reference_and_reads_back(n in proptest::num::u64::ANY, after in proptest::collection::vec(proptest::num::u8::ANY, 0..4)) {
+            let (b, len) = leb128(n);
+            let got = b.get(..len).unwrap_or_default();
+            proptest::prop_assert_eq!(got, &leb128_reference(n)[..]);
+            let mut stream = got.to_vec();
+            stream.extend_from_slice(&after);
+            let (mut value, mut shift, mut read) = (0u64, 0u32, 0usize);
+            for &byte in &stream {
+                value |= u64::from(byte & 0x7f) << shift;
+                shift += 7;
+                read += 1;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+            }
+            proptest::prop_assert_eq!((value, read), (n, len));
+        }
+    }
+
+    proptest::proptest! {
+        /// The batched stream gives the digest of each part's length (LEB128) and the
+        /// part, a `write` each.
         #[test]
         fn keyed_hex_is_the_digest_of_each_part_and_its_length(
             parts in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..6),
@@ -380,7 +475,7 @@ mod tests {
             let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
             let mut h = SipHasher24::new_with_key(&key);
             for p in &parts {
-                h.write(&(p.len() as u64).to_le_bytes());
+                h.write(&leb128_reference(p.len() as u64));
                 h.write(p);
             }
             let expected: String =
@@ -449,7 +544,7 @@ mod tests {
         }
         let mut h = SipHasher24::new_with_key(&[7; 16]);
         for p in [&b"a"[..], b"bc"] {
-            h.write(&(p.len() as u64).to_le_bytes());
+            h.write(&[p.len() as u8]);
             h.write(p);
         }
         let reference: String = h
