@@ -304,8 +304,8 @@ pub(crate) fn keyed_hex(key: &[u8; 16], parts: &[&[u8]]) -> String {
 /// SipHash depends only on the bytes streamed, so the digest is the one of each part's
 /// length ([`leb128`]), then the part, streamed a `write` each — the same on every
 /// platform. The lengths make the stream name its parts unambiguously; as LEB128 they
-/// are one byte each for parts under 128 bytes, which is most of what is hashed fewer
-/// bytes than eight-byte lengths were.
+/// take one byte for a part under 128 bytes (most parts), where fixed eight-byte
+/// lengths took eight.
 pub(crate) fn push_keyed_hex(out: &mut String, key: &[u8; 16], parts: &[&[u8]]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut h = SipHasher24::new_with_key(key);
