@@ -127,7 +127,10 @@ pub struct Entry {
     name: (u32, u32),
     /// The name's range when no other display name was configured.
     display_name: (u32, u32),
-    proxies: Box<[ProxyAddress]>,
+    /// The proxies of the whole directory, one allocation for all (`None` only while the
+    /// directory is being built); this entry's are the range `proxies`.
+    proxy_list: Option<Arc<Box<[ProxyAddress]>>>,
+    proxies: (u32, u32),
     /// The index in `proxies` of the primary SMTP address: the `SMTP:` proxy, else the
     /// first `smtp:` one; [`NO_PRIMARY`] when there is none.
     primary: u32,
@@ -154,7 +157,7 @@ impl fmt::Debug for Entry {
             .field("name", &self.name())
             .field("display_name", &self.display_name())
             .field("kind", &self.kind)
-            .field("proxies", &self.proxies)
+            .field("proxies", &self.proxies())
             .field("primary", &self.primary_smtp())
             .field("contact_target", &self.contact_target())
             .field("delivery", &self.delivery_address())
@@ -188,25 +191,29 @@ impl Entry {
     }
     /// All proxy addresses.
     pub fn proxies(&self) -> &[ProxyAddress] {
-        &self.proxies
+        self.proxy_list
+            .as_deref()
+            .map(|all| proxies_in(all, self))
+            .unwrap_or_default()
     }
     /// The primary SMTP address: the `SMTP:` proxy, else the first `smtp:` one.
     pub fn primary_smtp(&self) -> Option<&Address> {
-        match self.proxies.get(self.primary as usize) {
+        match self.proxies().get(self.primary as usize) {
             Some(ProxyAddress::Smtp { address, .. }) => Some(address),
             _ => None,
         }
     }
     /// The first X.500 (or else `EX:`) distinguished name.
     pub fn x500(&self) -> Option<&DistinguishedName> {
-        self.proxies
+        let proxies = self.proxies();
+        proxies
             .iter()
             .find_map(|p| match p {
                 ProxyAddress::X500(dn) => Some(dn),
                 _ => None,
             })
             .or_else(|| {
-                self.proxies.iter().find_map(|p| match p {
+                proxies.iter().find_map(|p| match p {
                     ProxyAddress::Ex(dn) => Some(dn),
                     _ => None,
                 })
@@ -258,7 +265,7 @@ impl Entry {
     }
     /// Whether the entry has any SMTP proxy address.
     pub fn has_smtp_address(&self) -> bool {
-        self.proxies
+        self.proxies()
             .iter()
             .any(|p| matches!(p, ProxyAddress::Smtp { .. }))
     }
@@ -306,6 +313,13 @@ fn name_hash(name: &str) -> u32 {
     (folded_hash(name.as_bytes()) >> 32) as u32
 }
 
+/// Entry `e`'s range of the directory's proxies `all`.
+#[inline]
+fn proxies_in<'a>(all: &'a [ProxyAddress], e: &Entry) -> &'a [ProxyAddress] {
+    let (start, end) = e.proxies;
+    all.get(start as usize..end as usize).unwrap_or_default()
+}
+
 /// Whether `proxies` hold the SMTP address `address`.
 #[inline]
 fn has_smtp(proxies: &[ProxyAddress], address: &Address) -> bool {
@@ -318,7 +332,7 @@ fn has_smtp(proxies: &[ProxyAddress], address: &Address) -> bool {
 /// is a contact (what `by_smtp` indexes).
 #[inline]
 fn owns_smtp(e: &Entry, address: &Address) -> bool {
-    has_smtp(&e.proxies, address) || e.contact_target() == Some(address)
+    has_smtp(e.proxies(), address) || e.contact_target() == Some(address)
 }
 
 /// Whether `proxies` hold the distinguished name `dn` (as an `X500:` or `EX:` proxy).
@@ -411,7 +425,7 @@ impl Directory {
             .find(name_hash(dn.as_str()), |j| {
                 self.entries
                     .get(j as usize)
-                    .is_some_and(|e| has_dn(&e.proxies, dn))
+                    .is_some_and(|e| has_dn(e.proxies(), dn))
             })
             .map(|j| self.id(j as usize))
     }
@@ -534,7 +548,9 @@ impl Directory {
         // Sized up front: growing tables of a million entries costs time, and memory
         // while the old and the new table are both alive.
         let (mut smtp, mut dn, mut text_len) = (0usize, 0usize, 0usize);
+        let mut proxy_count = 0usize;
         for c in configs {
+            proxy_count += c.proxies.len();
             for p in &c.proxies {
                 // A letter first (the common case) is never white space.
                 let p = if p.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
@@ -560,6 +576,15 @@ impl Directory {
                 "entry names and display names of more than 4 GiB in all",
             ));
         }
+        if u32::try_from(proxy_count).is_err() {
+            return Err(too_many(
+                proxy_count,
+                "more than 2^32 - 1 proxy addresses in all",
+            ));
+        }
+        // Every entry's proxies in one list, in entry order: one allocation, not one an
+        // entry.
+        let mut all: Vec<ProxyAddress> = Vec::with_capacity(proxy_count);
         // Every name and display name in one text, in entry order.
         let mut text = String::with_capacity(text_len);
         for c in configs {
@@ -607,7 +632,7 @@ impl Directory {
                 });
             }
             let ctx = || format!("entry {:?}", cfg.name);
-            let mut proxies = Vec::with_capacity(cfg.proxies.len());
+            let first = all.len();
             let mut primary = None;
             let mut first_secondary = None;
             for p in &cfg.proxies {
@@ -615,12 +640,13 @@ impl Directory {
                     context: ctx(),
                     source,
                 })?;
+                let before = all.get(first..).unwrap_or_default();
                 match &proxy {
                     ProxyAddress::Smtp {
                         address,
                         primary: is_primary,
                     } => {
-                        dir.index_smtp(address, item, &proxies, configs)?;
+                        dir.index_smtp(address, item, &all, before, configs)?;
                         if *is_primary {
                             if primary.is_some() {
                                 return Err(ConfigError::SecondPrimary {
@@ -628,20 +654,20 @@ impl Directory {
                                     address: address.to_string(),
                                 });
                             }
-                            primary = Some(proxies.len());
+                            primary = Some(before.len());
                         } else if first_secondary.is_none() {
-                            first_secondary = Some(proxies.len());
+                            first_secondary = Some(before.len());
                         }
                     }
                     ProxyAddress::X500(dn) | ProxyAddress::Ex(dn) => {
-                        let (entries, before) = (&dir.entries, &proxies);
+                        let entries = &dir.entries;
                         let taken = dir.by_dn.insert(name_hash(dn.as_str()), item, |j| {
                             if j == item {
                                 has_dn(before, dn)
                             } else {
                                 entries
                                     .get(j as usize)
-                                    .is_some_and(|e| has_dn(&e.proxies, dn))
+                                    .is_some_and(|e| has_dn(proxies_in(&all, e), dn))
                             }
                         });
                         if let Err(prev) = taken {
@@ -650,8 +676,9 @@ impl Directory {
                         }
                     }
                 }
-                proxies.push(proxy);
+                all.push(proxy);
             }
+            let proxies = all.get(first..).unwrap_or_default();
             let mut extra = Extra::default();
             let kind = match &cfg.kind {
                 EntryKindConfig::Mailbox => EntryKind::Mailbox,
@@ -662,8 +689,8 @@ impl Directory {
                         context: format!("contact {:?} target", cfg.name),
                         source,
                     })?;
-                    if !has_smtp(&proxies, &t) {
-                        dir.index_smtp(&t, item, &proxies, configs)?;
+                    if !has_smtp(proxies, &t) {
+                        dir.index_smtp(&t, item, &all, proxies, configs)?;
                     }
                     extra.address = Some(t);
                     EntryKind::Contact
@@ -685,7 +712,12 @@ impl Directory {
                 text: text.clone(),
                 name,
                 display_name,
-                proxies: proxies.into_boxed_slice(),
+                proxy_list: None,
+                // Both fit: the count was checked above.
+                proxies: (
+                    u32::try_from(first).unwrap_or(u32::MAX),
+                    u32::try_from(all.len()).unwrap_or(u32::MAX),
+                ),
                 primary,
                 kind,
                 delivers_to_primary: false,
@@ -697,6 +729,11 @@ impl Directory {
                 leaves: no_leaves.clone(),
                 nested: Shared::default(),
             });
+        }
+        // Every entry gets the list, which it needs from here on.
+        let all = Arc::new(all.into_boxed_slice());
+        for e in &mut dir.entries {
+            e.proxy_list = Some(all.clone());
         }
         // Pass 1b: delivery addresses, once every SMTP proxy is known.
         for (i, cfg) in configs.iter().enumerate() {
@@ -818,11 +855,13 @@ impl Directory {
     }
 
     /// Indexes `address` for entry `item`, the one being built, whose proxies so far are
-    /// `before` (it is not in `entries` yet).
+    /// `before` (it is not in `entries` yet); `all` holds the proxies of the entries
+    /// before it, which do not have the finished list yet.
     fn index_smtp(
         &mut self,
         address: &Address,
         item: u32,
+        all: &[ProxyAddress],
         before: &[ProxyAddress],
         configs: &[EntryConfig],
     ) -> Result<(), ConfigError> {
@@ -831,9 +870,9 @@ impl Directory {
             if j == item {
                 has_smtp(before, address)
             } else {
-                entries
-                    .get(j as usize)
-                    .is_some_and(|e| owns_smtp(e, address))
+                entries.get(j as usize).is_some_and(|e| {
+                    has_smtp(proxies_in(all, e), address) || e.contact_target() == Some(address)
+                })
             }
         });
         taken.map_err(|prev| {
@@ -1027,6 +1066,45 @@ mod tests {
             "{}",
             std::mem::size_of::<Entry>()
         );
+    }
+
+    /// Every entry's proxies are its own, in the order configured, out of the one list
+    /// the directory keeps: entries with none, one or several, a contact (whose target
+    /// is no proxy) and a list between them; and a cloned entry still has them.
+    #[test]
+    fn each_entry_has_its_own_proxies_out_of_the_shared_list() {
+        let configs = vec![
+            EntryConfig::mailbox("a")
+                .proxy("SMTP:a@example.com")
+                .proxy("X500:/o=O/cn=a")
+                .proxy("smtp:a2@example.com"),
+            EntryConfig::mailbox("nobody"),
+            EntryConfig::contact("c", "c@partner.example"),
+            EntryConfig::distribution_list("l", ["a"]).proxy("SMTP:l@example.com"),
+            EntryConfig::mailbox("b").proxy("EX:/o=O/cn=b"),
+        ];
+        let d = build(configs.clone()).unwrap();
+        for (e, cfg) in d.entries.iter().zip(&configs) {
+            let expected: Vec<ProxyAddress> = cfg
+                .proxies
+                .iter()
+                .map(|p| ProxyAddress::parse(p).unwrap())
+                .collect();
+            assert_eq!(e.proxies(), &expected[..], "{}", cfg.name);
+            assert_eq!(e.clone().proxies(), &expected[..], "{}", cfg.name);
+        }
+        let a = d.entries.first().unwrap();
+        assert_eq!(a.primary_smtp().map(Address::as_str), Some("a@example.com"));
+        assert_eq!(a.x500().map(DistinguishedName::as_str), Some("/o=O/cn=a"));
+        let b = d.entries.get(4).unwrap();
+        assert_eq!(b.primary_smtp(), None);
+        assert_eq!(b.x500().map(DistinguishedName::as_str), Some("/o=O/cn=b"));
+        let c = d.entries.get(2).unwrap();
+        assert!(c.proxies().is_empty());
+        let target = Address::parse("c@partner.example").unwrap();
+        assert_eq!(d.by_address(&target), Some(d.id(2)));
+        let a2 = Address::parse("A2@Example.com").unwrap();
+        assert_eq!(d.by_address(&a2), Some(d.id(0)));
     }
 
     #[test]
