@@ -579,15 +579,31 @@ impl FromStr for ReversePath {
 
 /// A distinguished name (`X500:` / `EX:` proxy), compared case-insensitively.
 #[derive(Clone)]
-pub struct DistinguishedName(Arc<str>);
+pub struct DistinguishedName {
+    /// The name's own text, or (for a directory's names) the text of all its names.
+    text: Arc<str>,
+    /// Where in `text` the name lies.
+    start: u32,
+    end: u32,
+}
 
 impl DistinguishedName {
+    /// A name with a text of its own.
+    fn owned(name: &str) -> Self {
+        DistinguishedName {
+            text: Arc::from(name),
+            start: 0,
+            // A name over 4 GiB cannot be stored; none comes near (the parts are short).
+            end: u32::try_from(name.len()).unwrap_or(u32::MAX),
+        }
+    }
+
     /// Parses an X.500 distinguished name such as `/o=Org/ou=Site/cn=Recipients/cn=alice`.
     pub fn parse(input: &str) -> Result<Self, AddressError> {
         if plain_dn(input.as_bytes()) {
             // The common case, checked in one pass: what the general rules below accept,
             // with nothing to trim.
-            return Ok(DistinguishedName(Arc::from(input)));
+            return Ok(DistinguishedName::owned(input));
         }
         Self::parse_general(input)
     }
@@ -612,12 +628,14 @@ impl DistinguishedName {
         if !well_formed {
             return Err(bad("each part of a distinguished name must be key=value"));
         }
-        Ok(DistinguishedName(Arc::from(t)))
+        Ok(DistinguishedName::owned(t))
     }
 
     /// The name as written.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.text
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -679,23 +697,23 @@ fn plain_dn(s: &[u8]) -> bool {
 
 impl PartialEq for DistinguishedName {
     fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
+        self.as_str().eq_ignore_ascii_case(other.as_str())
     }
 }
 impl Eq for DistinguishedName {}
 impl Hash for DistinguishedName {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(folded_hash(self.0.as_bytes()));
+        state.write_u64(folded_hash(self.as_str().as_bytes()));
     }
 }
 impl fmt::Display for DistinguishedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 impl fmt::Debug for DistinguishedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", &*self.0)
+        write!(f, "{:?}", self.as_str())
     }
 }
 
@@ -734,6 +752,54 @@ impl ProxyAddress {
             Some((kind, value)) => kind.parse(input.get(value..).unwrap_or_default()),
             None => Self::parse_general(input),
         }
+    }
+
+    /// The text an `X500:` or `EX:` proxy in its common form (the type at the very start)
+    /// keeps when it is parsed by [`ProxyAddress::parse_sharing`]: the value after the
+    /// type. `None` for any other proxy.
+    pub(crate) fn shared_text(input: &str) -> Option<&str> {
+        match plain_proxy_kind(input.as_bytes()) {
+            Some((ProxyKind::X500 | ProxyKind::Ex, value)) => input.get(value..),
+            _ => None,
+        }
+    }
+
+    /// [`ProxyAddress::parse`] for a directory build, which keeps the names of all its
+    /// `X500:` and `EX:` proxies in one text, `names`: the [`ProxyAddress::shared_text`]
+    /// of every proxy, in order. `at` is where this proxy's text starts in `names` (it is
+    /// moved past it); a name in the common form refers to that text instead of a copy
+    /// of its own. The result is the one of [`ProxyAddress::parse`] whatever `names`
+    /// holds: a text that is not the value found there gets its own copy.
+    pub(crate) fn parse_sharing(
+        input: &str,
+        names: &Arc<str>,
+        at: &mut usize,
+    ) -> Result<Self, AddressError> {
+        let Some((kind @ (ProxyKind::X500 | ProxyKind::Ex), value)) =
+            plain_proxy_kind(input.as_bytes())
+        else {
+            return Self::parse(input);
+        };
+        let value = input.get(value..).unwrap_or_default();
+        let start = *at;
+        *at = start.saturating_add(value.len());
+        let shared = (
+            u32::try_from(start).ok(),
+            u32::try_from(*at).ok(),
+            names.get(start..*at) == Some(value),
+        );
+        let dn = match shared {
+            (Some(s), Some(e), true) if plain_dn(value.as_bytes()) => DistinguishedName {
+                text: Arc::clone(names),
+                start: s,
+                end: e,
+            },
+            _ => DistinguishedName::parse(value)?,
+        };
+        Ok(match kind {
+            ProxyKind::Ex => ProxyAddress::Ex(dn),
+            _ => ProxyAddress::X500(dn),
+        })
     }
 
     /// The general rules of [`ProxyAddress::parse`], which also name the fault.
@@ -1080,6 +1146,50 @@ mod tests {
                 .any(|k| s.get(..k.len()).is_some_and(|p| p.eq_ignore_ascii_case(k)));
             if known && s.len() >= 5 && s.as_bytes().last().is_some_and(u8::is_ascii_graphic) {
                 proptest::prop_assert!(plain_proxy_kind(s.as_bytes()).is_some(), "{:?}", s);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A directory's sharing parse gives what `ProxyAddress::parse` gives for every
+        /// proxy of a list, whether the shared text is the one the build makes (each
+        /// proxy's `shared_text`, in order) or any other; with the right text, every name
+        /// in the common form refers to it rather than to a copy, and the cursor ends at
+        /// its end.
+        #[test]
+        fn sharing_parse_is_parse(
+            proxies in proptest::collection::vec(
+                proptest::strategy::Strategy::prop_map(
+                    (proptest::sample::select(PREFIXES.to_vec()), proptest::prop_oneof![dn_text(), tricky(12)]),
+                    |(p, v)| format!("{p}{v}"),
+                ),
+                0..6,
+            ),
+            other in proptest::option::of(tricky(40)),
+        ) {
+            let built: String = proxies
+                .iter()
+                .map(|p| ProxyAddress::shared_text(p).unwrap_or_default())
+                .collect();
+            let right = other.is_none();
+            let names: Arc<str> = Arc::from(other.unwrap_or(built));
+            let mut at = 0;
+            for p in &proxies {
+                let shared = ProxyAddress::parse_sharing(p, &names, &mut at);
+                proptest::prop_assert_eq!(
+                    format!("{shared:?}"),
+                    format!("{:?}", ProxyAddress::parse(p)),
+                    "{:?}", p
+                );
+                if right {
+                    if let Ok(ProxyAddress::X500(dn) | ProxyAddress::Ex(dn)) = &shared {
+                        let common = ProxyAddress::shared_text(p).is_some_and(|t| plain_dn(t.as_bytes()));
+                        proptest::prop_assert_eq!(Arc::ptr_eq(&dn.text, &names), common, "{:?}", p);
+                    }
+                }
+            }
+            if right {
+                proptest::prop_assert_eq!(at, names.len());
             }
         }
     }

@@ -548,10 +548,15 @@ impl Directory {
         // Sized up front: growing tables of a million entries costs time, and memory
         // while the old and the new table are both alive.
         let (mut smtp, mut dn, mut text_len) = (0usize, 0usize, 0usize);
-        let mut proxy_count = 0usize;
+        let (mut proxy_count, mut dn_len) = (0usize, 0usize);
         for c in configs {
             proxy_count += c.proxies.len();
             for p in &c.proxies {
+                if let Some(name) = ProxyAddress::shared_text(p) {
+                    dn += 1;
+                    dn_len += name.len();
+                    continue;
+                }
                 // A letter first (the common case) is never white space.
                 let p = if p.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
                     p.as_str()
@@ -593,6 +598,14 @@ impl Directory {
             text.push_str(display.unwrap_or_default());
         }
         let text = Arc::new(text.into_boxed_str());
+        // Every X.500 and EX name in one text too, in proxy order
+        // (`ProxyAddress::parse_sharing`).
+        let mut dn_text = String::with_capacity(dn_len);
+        for p in configs.iter().flat_map(|c| &c.proxies) {
+            dn_text.push_str(ProxyAddress::shared_text(p).unwrap_or_default());
+        }
+        let dn_text: Arc<str> = Arc::from(dn_text);
+        let mut dn_at = 0usize;
         let mut dir = Directory {
             entries: Vec::with_capacity(configs.len()),
             by_name: IndexTable::with_capacity(configs.len()),
@@ -636,10 +649,13 @@ impl Directory {
             let mut primary = None;
             let mut first_secondary = None;
             for p in &cfg.proxies {
-                let proxy = ProxyAddress::parse(p).map_err(|source| ConfigError::Address {
-                    context: ctx(),
-                    source,
-                })?;
+                let proxy =
+                    ProxyAddress::parse_sharing(p, &dn_text, &mut dn_at).map_err(|source| {
+                        ConfigError::Address {
+                            context: ctx(),
+                            source,
+                        }
+                    })?;
                 let before = all.get(first..).unwrap_or_default();
                 match &proxy {
                     ProxyAddress::Smtp {
@@ -1065,6 +1081,12 @@ mod tests {
             std::mem::size_of::<Entry>() <= 104,
             "{}",
             std::mem::size_of::<Entry>()
+        );
+        // Each of an entry's proxies, in the directory's one list.
+        assert!(
+            std::mem::size_of::<ProxyAddress>() <= 32,
+            "{}",
+            std::mem::size_of::<ProxyAddress>()
         );
     }
 
