@@ -1129,6 +1129,50 @@ mod tests {
         assert_eq!(d.by_address(&a2), Some(d.id(0)));
     }
 
+    /// X.500 and EX names in the common form share the directory's text; the others
+    /// (white space to trim, an unknown case of the type) keep their own; mixed in one
+    /// build, each entry still has its own name and resolves by it, and a duplicate
+    /// written differently is still one.
+    #[test]
+    fn distinguished_names_shared_or_not_resolve() {
+        let d = build(vec![
+            EntryConfig::mailbox("a").proxy("X500:/o=O/cn=a"),
+            EntryConfig::mailbox("b").proxy("x500:  /o=O/cn=b  "),
+            EntryConfig::mailbox("c")
+                .proxy("EX:/o=O/cn=c")
+                .proxy("X500:/o=O/cn=c2"),
+            EntryConfig::mailbox("d").proxy(" X500:/o=O/cn=d"),
+            EntryConfig::mailbox("e").proxy("X500:/o=O/cn=e"),
+        ])
+        .unwrap();
+        // `x500()` prefers an X500: proxy to an EX: one.
+        let x500 = [
+            "/o=O/cn=a",
+            "/o=O/cn=b",
+            "/o=O/cn=c2",
+            "/o=O/cn=d",
+            "/o=O/cn=e",
+        ];
+        for (i, dn) in x500.iter().enumerate() {
+            let e = d.entries.get(i).unwrap();
+            assert_eq!(e.x500().map(DistinguishedName::as_str), Some(*dn), "{i}");
+        }
+        for (i, dn) in x500.iter().enumerate().chain([(2, &"/o=O/cn=c")]) {
+            let upper = DistinguishedName::parse(&dn.to_uppercase()).unwrap();
+            assert_eq!(d.by_dn(&upper), Some(d.id(i)), "{dn}");
+        }
+        let ex = d.entries.get(2).unwrap().proxies().first().cloned();
+        assert_eq!(ex, Some(ProxyAddress::parse("EX:/o=O/cn=c").unwrap()));
+        let dup = build(vec![
+            EntryConfig::mailbox("a").proxy("X500:/o=O/cn=a"),
+            EntryConfig::mailbox("b").proxy("x500: /O=O/CN=A"),
+        ]);
+        assert!(
+            matches!(dup, Err(ConfigError::DuplicateAddress { .. })),
+            "{dup:?}"
+        );
+    }
+
     #[test]
     fn resolves_by_every_kind_of_reference() {
         let d = build(vec![

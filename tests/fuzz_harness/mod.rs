@@ -451,6 +451,10 @@ pub fn policy_build(data: &[u8]) {
                     "smtp:alias@example.com",
                     "EX:/o=O/cn=b",
                     "FAX:1",
+                    // Names that a build does not share (white space to trim), and one
+                    // that is another's in other case.
+                    "x500: /o=O/cn=c ",
+                    "X500:/O=O/CN=A",
                 ],
             ));
         }
